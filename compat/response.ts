@@ -1,0 +1,308 @@
+// The response side: a real http.ServerResponse whose sending methods go to the engine.
+//
+// Express replaces res's prototype with one that inherits straight from node's
+// ServerResponse.prototype, skipping any subclass of ours. So the methods that must differ from
+// node's (writeHead, write, end, flushHeaders, writeContinue, addTrailers) are installed as own
+// properties, which survive the swap; everything else (setHeader, getHeader, the headersSent /
+// writableEnded getters, cork, destroy, ...) is node's own code running on node's own fields.
+// The whole response is kept in JS until end(), then handed to the engine in one call.
+import { type IncomingMessage, ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import type { Exchange } from '../src/engine/exchange';
+import type { HeaderValue } from '../src/engine/headers';
+import { kNeedDrain, kOutHeaders, nodeResponse, type OutHeaders } from './node-internals';
+import type { PyreSocket } from './socket';
+import { finishRequest } from './request';
+
+type Chunk = string | Buffer | Uint8Array;
+type WriteCallback = (error?: Error | null) => void;
+type HeadersArgument = Record<string, HeaderValue | undefined> | readonly (string | number | readonly string[])[] | readonly [string, HeaderValue][];
+
+const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
+
+function statusForbidsBody(status: number): boolean {
+  return status < 200 || status === 204 || status === 304;
+}
+
+function isChunk(chunk: unknown): chunk is Chunk {
+  return typeof chunk === 'string' || chunk instanceof Uint8Array;
+}
+
+function byteLength(chunk: Chunk, encoding: BufferEncoding | undefined): number {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.byteLength;
+}
+
+/** Strings in a non-UTF-8 encoding become bytes here; the engine writes strings as UTF-8. */
+function toBody(chunk: Chunk, encoding: BufferEncoding | undefined): Chunk {
+  return typeof chunk === 'string' && encoding !== undefined && encoding !== 'utf8' && encoding !== 'utf-8'
+    ? Buffer.from(chunk, encoding)
+    : chunk;
+}
+
+function emitFinish(res: PyreServerResponse): void {
+  res.emit('finish');
+  process.nextTick(emitClose, res);
+}
+
+export function emitClose(res: ServerResponse): void {
+  const state = res as ServerResponse & { _closed: boolean };
+  if (state._closed) return;
+  state._closed = true;
+  res.destroyed = true;
+  res.emit('close');
+}
+
+export class PyreServerResponse extends ServerResponse {
+  /** The header fields for the engine, fixed by writeHead(); framing fields are the engine's. */
+  private head: Record<string, HeaderValue> | null = null;
+  /** Content-Length the response declared, or -1 when the body's length is not known up front. */
+  private declaredLength = -1;
+  /** Content-Length or Transfer-Encoding came from the application's own fields. */
+  private declaresFraming = false;
+  /** The engine's streamed response has begun (headers on the wire). */
+  private streaming = false;
+  private trailerFields: Record<string, string> | undefined = undefined;
+  // Node's own fields, set by its constructor; @types/node does not declare them.
+  declare _header: string | null;
+  declare _hasBody: boolean;
+  declare _last: boolean;
+  declare _sent100: boolean;
+  declare _expect_continue: boolean;
+  declare _implicitHeader: () => void;
+
+  constructor(
+    req: IncomingMessage,
+    /** @internal */ readonly exchange: Exchange,
+    socket: PyreSocket,
+    keepAliveTimeout: number,
+  ) {
+    super(req);
+    this.shouldKeepAlive = exchange.keepAlive;
+    (this as unknown as { _keepAliveTimeout: number })._keepAliveTimeout = keepAliveTimeout;
+    this._expect_continue = exchange.expectsContinue;
+    (this as { socket: unknown }).socket = socket;
+    socket._httpMessage = this;
+    // Own properties: see the comment at the top of this file.
+    const own = PyreServerResponse.prototype as unknown as this;
+    this.writeHead = own.writeHead;
+    this.write = own.write;
+    this.end = own.end;
+    this.flushHeaders = own.flushHeaders;
+    this.writeContinue = own.writeContinue;
+    this.addTrailers = own.addTrailers;
+    exchange.onabort = () => PyreServerResponse.connectionLost(this, socket);
+  }
+
+  /** The client went away before the response was complete: what node does on socket close. */
+  private static connectionLost(res: PyreServerResponse, socket: PyreSocket): void {
+    socket.connectionLost();
+    if (!res.req.destroyed) res.req.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    process.nextTick(emitClose, res);
+  }
+
+  override writeHead(statusCode: number, reason?: string | HeadersArgument, headers?: HeadersArgument): this {
+    if (this._header || !((statusCode | 0) >= 100 && (statusCode | 0) <= 999)) {
+      // Node's own method throws the error node throws (headers sent, bad status code).
+      nodeResponse.writeHead.call(this, statusCode, reason, headers);
+    }
+    statusCode |= 0;
+    if (typeof reason === 'string') {
+      this.statusMessage = reason;
+    } else {
+      if (!this.statusMessage) this.statusMessage = STATUS_CODES[statusCode] ?? 'unknown';
+      headers ??= reason;
+    }
+    this.statusCode = statusCode;
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(this.statusMessage)) {
+      nodeResponse.writeHead.call(this, statusCode, this.statusMessage, undefined);
+    }
+    if (statusForbidsBody(statusCode)) this._hasBody = false;
+    if (this._expect_continue && !this._sent100) this.shouldKeepAlive = false;
+    PyreServerResponse.storeHead(this, PyreServerResponse.collectHeaders(this, headers));
+    return this;
+  }
+
+  /** The header fields in sending order, validated, merged as node merges them. */
+  private static collectHeaders(res: PyreServerResponse, headers: HeadersArgument | undefined): [string, HeaderValue][] {
+    const stored = (res as unknown as { [kOutHeaders]: OutHeaders | null })[kOutHeaders];
+    const fields: [string, HeaderValue][] = [];
+    if (stored !== null) {
+      if (Array.isArray(headers)) {
+        PyreServerResponse.setHeadersFromArray(res, headers);
+      } else if (headers) {
+        for (const name of Object.keys(headers)) {
+          if (name) res.setHeader(name, (headers as Record<string, HeaderValue>)[name] as never);
+        }
+      }
+      for (const key in stored) fields.push(stored[key] as [string, HeaderValue]);
+      return fields;
+    }
+    if (Array.isArray(headers)) {
+      if (headers.length > 0 && Array.isArray(headers[0])) {
+        for (const [name, value] of headers as readonly [string, HeaderValue][]) fields.push(validated(name, value));
+      } else {
+        if (headers.length % 2 !== 0) nodeResponse.writeHead.call(res, res.statusCode, headers);
+        for (let i = 0; i < headers.length; i += 2) fields.push(validated(headers[i] as string, headers[i + 1] as HeaderValue));
+      }
+    } else if (headers) {
+      for (const name in headers) {
+        if (Object.hasOwn(headers, name)) fields.push(validated(name, (headers as Record<string, HeaderValue>)[name]));
+      }
+    }
+    return fields;
+  }
+
+  private static setHeadersFromArray(res: PyreServerResponse, headers: HeadersArgument & readonly unknown[]): void {
+    if (headers.length % 2 !== 0) nodeResponse.writeHead.call(res, res.statusCode, headers);
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] as string;
+      if (name) res.setHeader(name, headers[i + 1] as never);
+    }
+  }
+
+  /**
+   * Node's _storeHeader: the fields as given plus Connection/Keep-Alive as node adds them. The
+   * engine adds Date and, when the fields declare no framing, Content-Length or chunked coding.
+   */
+  private static storeHead(res: PyreServerResponse, fields: [string, HeaderValue][]): void {
+    const head: Record<string, HeaderValue> = {};
+    let hasConnection = false;
+    let declaredLength = -1;
+    let declaresFraming = false;
+    let text = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`;
+    for (const [name, value] of fields) {
+      text += `${name}: ${String(value)}\r\n`;
+      switch (name.length) {
+        case 10:
+          if (name.toLowerCase() === 'connection') {
+            hasConnection = true;
+            if (CONNECTION_CLOSE.test(String(value))) res._last = true;
+            else res.shouldKeepAlive = true;
+          }
+          break;
+        case 14:
+          if (name.toLowerCase() === 'content-length') {
+            declaredLength = Number(value);
+            declaresFraming = true;
+          }
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') declaresFraming = true;
+          break;
+      }
+      head[name] = head[name] === undefined ? value : ([] as (string | number)[]).concat(head[name] as never, value as never);
+    }
+    const internals = res as unknown as { _removedConnection: boolean; _keepAliveTimeout: number; _contentLength: number | null };
+    if (!hasConnection && !internals._removedConnection) {
+      if (res.shouldKeepAlive && (declaredLength !== -1 || res.useChunkedEncodingByDefault)) {
+        head.Connection = 'keep-alive';
+        if (internals._keepAliveTimeout) head['Keep-Alive'] = `timeout=${Math.floor(internals._keepAliveTimeout / 1000)}`;
+      } else {
+        res._last = true;
+        head.Connection = 'close';
+      }
+    }
+    // end() before any header was sent: node knows the length, and so will the engine.
+    if (!declaresFraming && typeof internals._contentLength === 'number' && res._hasBody) declaredLength = internals._contentLength;
+    res.head = head;
+    res.declaredLength = declaredLength;
+    res.declaresFraming = declaresFraming;
+    res._header = text;
+  }
+
+  override write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
+    if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (this.finished || this.destroyed || !isChunk(chunk)) {
+      // Node's own write reports these (write after end, destroyed, bad chunk type) as node does.
+      return nodeResponse.write.call(this, chunk, encoding, callback) as boolean;
+    }
+    if (!this._header) this._implicitHeader();
+    if (callback) process.nextTick(callback);
+    if (!this._hasBody || byteLength(chunk, encoding) === 0) {
+      if (this._hasBody) PyreServerResponse.startStream(this);
+      return true;
+    }
+    PyreServerResponse.startStream(this);
+    const ok = this.exchange.write(toBody(chunk, encoding));
+    if (!ok) PyreServerResponse.awaitDrain(this);
+    return ok;
+  }
+
+  private static awaitDrain(res: PyreServerResponse): void {
+    (res as unknown as { [kNeedDrain]: boolean })[kNeedDrain] = true;
+    res.exchange.ondrain = () => {
+      (res as unknown as { [kNeedDrain]: boolean })[kNeedDrain] = false;
+      res.emit('drain');
+    };
+  }
+
+  private static startStream(res: PyreServerResponse): void {
+    if (res.streaming) return;
+    res.streaming = true;
+    res.exchange.writeHead(res.statusCode, res.head ?? undefined, res.declaresFraming ? -1 : res.declaredLength, res.statusMessage);
+  }
+
+  override end(chunk?: Chunk | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
+    if (typeof chunk === 'function') {
+      callback = chunk;
+      chunk = undefined;
+    } else if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (this.finished || (chunk && !isChunk(chunk))) {
+      return nodeResponse.end.call(this, chunk, encoding, callback) as this;
+    }
+    const body = chunk ? toBody(chunk, encoding as BufferEncoding | undefined) : undefined;
+    if (!this._header) {
+      (this as unknown as { _contentLength: number })._contentLength = body === undefined ? 0 : byteLength(body, undefined);
+      this._implicitHeader();
+    }
+    if (callback) this.once('finish', callback);
+    this.finished = true;
+    const sent = this._hasBody ? body : undefined;
+    if (this.streaming) {
+      this.exchange.end(sent, this.trailerFields);
+    } else if (this.declaredLength === -1 && !statusForbidsBody(this.statusCode)) {
+      // Headers fixed before the length was known (or a HEAD answer without one): node sends
+      // these chunked (HEAD: with no length at all), and so does the engine's streamed path.
+      PyreServerResponse.startStream(this);
+      this.exchange.end(sent, this.trailerFields);
+    } else {
+      this.exchange.respond(this.statusCode, sent, this.head ?? undefined, this.statusMessage);
+    }
+    finishRequest(this.req);
+    process.nextTick(emitFinish, this);
+    return this;
+  }
+
+  override flushHeaders(): void {
+    if (!this._header) this._implicitHeader();
+    if (!this.finished) PyreServerResponse.startStream(this);
+  }
+
+  override writeContinue(callback?: () => void): void {
+    this.exchange.writeContinue();
+    this._sent100 = true;
+    if (callback) process.nextTick(callback);
+  }
+
+  override addTrailers(headers: Record<string, string> | readonly [string, string][]): void {
+    const fields = this.trailerFields ?? {};
+    const entries = Array.isArray(headers) ? headers : Object.entries(headers);
+    for (const [name, value] of entries as [string, string][]) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+      fields[name] = String(value);
+    }
+    this.trailerFields = fields;
+  }
+}
+
+function validated(name: string, value: HeaderValue | undefined): [string, HeaderValue] {
+  validateHeaderName(name);
+  validateHeaderValue(name, value as string);
+  return [name, value as HeaderValue];
+}

@@ -1,0 +1,163 @@
+// node:http's Server API over the engine's NativeServer.
+import cluster from 'node:cluster';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Exchange } from '../src/engine/exchange';
+import type { EngineOptions } from '../src/engine/options';
+import { type AddressInfo, NativeServer } from '../src/engine/server';
+import { parseListenArguments } from './listen-arguments';
+import { createRequest, type RequestOptions } from './request';
+import { PyreServerResponse } from './response';
+import { PyreSocket } from './socket';
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The options of node's http.createServer that mean something here. */
+export interface ServerOptions {
+  keepAliveTimeout?: number;
+  headersTimeout?: number;
+  requestTimeout?: number;
+  maxHeaderSize?: number;
+  noDelay?: boolean;
+  requireHostHeader?: boolean;
+  joinDuplicateHeaders?: boolean;
+  maxHeadersCount?: number | null;
+}
+
+/** Node's defaults (Node 20). */
+const NODE_DEFAULTS = { keepAliveTimeout: 5000, headersTimeout: 60_000, requestTimeout: 300_000 };
+
+export class Server extends EventEmitter {
+  private readonly native: NativeServer;
+  private readonly engineOptions: EngineOptions;
+  private readonly requestOptions: RequestOptions;
+  /** Node's server.timeout: kept for code that reads it back; the engine's own timeouts apply. */
+  timeout = 0;
+
+  constructor(options: ServerOptions = {}, listener?: RequestListener) {
+    super();
+    this.engineOptions = {
+      keepAliveTimeout: options.keepAliveTimeout ?? NODE_DEFAULTS.keepAliveTimeout,
+      headersTimeout: options.headersTimeout ?? NODE_DEFAULTS.headersTimeout,
+      requestTimeout: options.requestTimeout ?? NODE_DEFAULTS.requestTimeout,
+      maxHeaderSize: options.maxHeaderSize,
+      noDelay: options.noDelay,
+      requireHostHeader: options.requireHostHeader,
+    };
+    this.requestOptions = {
+      joinDuplicateHeaders: options.joinDuplicateHeaders ?? false,
+      maxHeadersCount: options.maxHeadersCount ?? null,
+    };
+    this.native = new NativeServer((exchange) => this.handle(exchange), this.engineOptions);
+    this.native.on('listening', () => this.emit('listening'));
+    this.native.on('close', () => this.emit('close'));
+    if (listener) this.on('request', listener);
+  }
+
+  private handle(exchange: Exchange): void {
+    const socket = new PyreSocket(exchange, this);
+    const req = createRequest(exchange, socket, this.requestOptions);
+    const res = new PyreServerResponse(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);
+    if (exchange.expectsContinue && this.listenerCount('checkContinue') > 0) this.emit('checkContinue', req, res);
+    else this.emit('request', req, res);
+  }
+
+  /** listen(port?, host?, backlog?, cb?) or listen(options, cb?), as node's. address() is valid on return. */
+  listen(...args: unknown[]): this {
+    const { options, callback } = parseListenArguments(args);
+    if (callback) this.once('listening', callback);
+    // Under cluster every worker binds the shared port itself, as node's workers share one.
+    const reusePort = options.reusePort ?? (cluster.isWorker && !options.exclusive);
+    try {
+      this.native.listen({ ...options, reusePort });
+    } catch (err) {
+      // node reports bind failures (EADDRINUSE, EACCES) as an 'error' event, not a throw.
+      if ((err as { syscall?: string }).syscall === undefined) throw err;
+      process.nextTick(() => this.emit('error', err));
+    }
+    return this;
+  }
+
+  get listening(): boolean {
+    return this.native.listening;
+  }
+
+  /** supertest and others look at `_handle` to see whether the server is bound. */
+  get _handle(): object | null {
+    return this.native.listening ? this.native : null;
+  }
+
+  address(): AddressInfo | null {
+    return this.native.address();
+  }
+
+  close(callback?: (err?: Error) => void): this {
+    this.native.close(callback);
+    return this;
+  }
+
+  closeAllConnections(): void {
+    this.native.closeAllConnections();
+  }
+
+  closeIdleConnections(): void {
+    this.native.closeIdleConnections();
+  }
+
+  getConnections(callback: (err: Error | null, count: number) => void): this {
+    const count = this.native.connections;
+    process.nextTick(() => callback(null, count));
+    return this;
+  }
+
+  setTimeout(ms: number, callback?: () => void): this {
+    this.timeout = ms;
+    if (callback) this.on('timeout', callback);
+    return this;
+  }
+
+  /** The engine's listening socket lives on node's loop; these keep node's Server API shape. */
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+
+  get keepAliveTimeout(): number {
+    return this.engineOptions.keepAliveTimeout ?? 0;
+  }
+  set keepAliveTimeout(ms: number) {
+    this.setEngineOption('keepAliveTimeout', ms);
+  }
+  get headersTimeout(): number {
+    return this.engineOptions.headersTimeout ?? 0;
+  }
+  set headersTimeout(ms: number) {
+    this.setEngineOption('headersTimeout', ms);
+  }
+  get requestTimeout(): number {
+    return this.engineOptions.requestTimeout ?? 0;
+  }
+  set requestTimeout(ms: number) {
+    this.setEngineOption('requestTimeout', ms);
+  }
+  get maxHeadersCount(): number | null {
+    return this.requestOptions.maxHeadersCount;
+  }
+  set maxHeadersCount(count: number | null) {
+    this.requestOptions.maxHeadersCount = count;
+  }
+
+  private setEngineOption(name: 'keepAliveTimeout' | 'headersTimeout' | 'requestTimeout', ms: number): void {
+    this.engineOptions[name] = ms;
+    this.native.setOptions(this.engineOptions);
+  }
+}
+
+/** node's http.createServer([options][, requestListener]), served by the engine. */
+export function createServer(listener?: RequestListener): Server;
+export function createServer(options: ServerOptions, listener?: RequestListener): Server;
+export function createServer(a?: ServerOptions | RequestListener, b?: RequestListener): Server {
+  return typeof a === 'function' ? new Server({}, a) : new Server(a ?? {}, b);
+}

@@ -1,0 +1,346 @@
+//! Pyre's native engine: an HTTP/1.1 server whose sockets live on Node's own event loop.
+//!
+//! Where a request goes: `server` accepts a connection, `connection` reads it and asks `parser`
+//! (and `chunked` for bodies) to make sense of the bytes, `route` matches it against `router`,
+//! `js` hands it to JavaScript, and the response comes back through the functions below into
+//! `connection` and `writer`, which frame it and write it out.
+
+mod chunked;
+mod connection;
+mod exchange;
+mod js;
+mod limits;
+mod napi_args;
+mod parser;
+mod route;
+mod router;
+mod server;
+mod uv;
+mod writer;
+
+use std::ptr;
+
+use napi::sys;
+use napi_args::{Args, BytesArg};
+
+use crate::connection::{split_token, Conn};
+use crate::limits::Limits;
+
+/// Throws a JavaScript Error and returns nothing.
+unsafe fn throw(env: sys::napi_env, message: &str) -> sys::napi_value {
+    let msg = std::ffi::CString::new(format!("pyre: {message}")).unwrap_or_default();
+    sys::napi_throw_error(env, ptr::null(), msg.as_ptr());
+    ptr::null_mut()
+}
+
+unsafe fn undefined(env: sys::napi_env) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    sys::napi_get_undefined(env, &mut v);
+    v
+}
+
+/// The connection and request sequence a token names; None once the connection is gone.
+fn conn_of(token: f64) -> Option<(&'static mut Conn, u32)> {
+    let (id, seq) = split_token(token);
+    server::conn(id).map(|c| (c, seq))
+}
+
+/// Runs `f` on the token's connection, turning its error into a thrown Error. A connection
+/// that is gone makes the call a no-op: the exchange already heard (or will hear) onAbort.
+unsafe fn on_conn(env: sys::napi_env, token: f64, f: impl FnOnce(&mut Conn, u32) -> Result<sys::napi_value, &'static str>) -> sys::napi_value {
+    match conn_of(token) {
+        None => undefined(env),
+        Some((conn, seq)) => match f(conn, seq) {
+            Ok(v) => v,
+            Err(message) => throw(env, message),
+        },
+    }
+}
+
+unsafe extern "C" fn server_create(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    let limits = match read_limits(&a, a.v[0]) {
+        Ok(l) => l,
+        Err(m) => return throw(env, &m),
+    };
+    let callbacks = match js::Callbacks::new(env, a.v[1]) {
+        Ok(c) => c,
+        Err(m) => return throw(env, &m),
+    };
+    let mut lp = ptr::null_mut();
+    sys::napi_get_uv_event_loop(env, &mut lp);
+    let id = server::create_server(lp, limits, callbacks);
+    a.u32_value(id)
+}
+
+fn read_limits(a: &Args<2>, obj: sys::napi_value) -> Result<Limits, String> {
+    let d = Limits::default();
+    let n = |name: &str, default: u64| a.prop_f64(obj, name).map_or(default, |v| v.max(0.0) as u64);
+    let b = |name: &str, default: bool| a.prop_bool(obj, name).unwrap_or(default);
+    Ok(Limits {
+        max_header_count: n("maxHeaderCount", d.max_header_count as u64).max(1) as usize,
+        max_header_size: n("maxHeaderSize", d.max_header_size as u64) as usize,
+        max_url_length: n("maxUrlLength", d.max_url_length as u64) as usize,
+        max_body_size: n("maxBodySize", d.max_body_size),
+        headers_timeout: n("headersTimeout", d.headers_timeout),
+        request_timeout: n("requestTimeout", d.request_timeout),
+        keep_alive_timeout: n("keepAliveTimeout", d.keep_alive_timeout),
+        high_water_mark: n("highWaterMark", d.high_water_mark as u64) as usize,
+        max_pipelined: n("maxPipelined", d.max_pipelined as u64).max(1) as usize,
+        max_connections: n("maxConnections", d.max_connections as u64) as usize,
+        require_host: b("requireHost", d.require_host),
+        no_delay: b("noDelay", d.no_delay),
+        router: a.prop_f64(obj, "router").map_or(d.router, |v| v as i32),
+    })
+}
+
+unsafe extern "C" fn server_listen(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<6>::get(env, info);
+    let Some(server) = server::server(a.u32(0)) else { return throw(env, "unknown server") };
+    let host = a.string(1);
+    let port = a.u32(2) as u16;
+    match server.listen(&host, port, a.f64(3) as i32, a.bool(4), a.bool(5)) {
+        Ok(addr) => {
+            let obj = a.object();
+            a.set_str(obj, "address", &addr.ip().to_string());
+            a.set_str(obj, "family", if addr.is_ipv4() { "IPv4" } else { "IPv6" });
+            a.set_f64(obj, "port", addr.port() as f64);
+            obj
+        }
+        Err((errno, syscall)) => {
+            let msg = std::ffi::CString::new(format!("{syscall} failed: errno {errno}")).unwrap_or_default();
+            let mut text = ptr::null_mut();
+            sys::napi_create_string_utf8(env, msg.as_ptr(), msg.as_bytes().len() as isize, &mut text);
+            let mut err = ptr::null_mut();
+            sys::napi_create_error(env, ptr::null_mut(), text, &mut err);
+            a.set_f64(err, "errno", -(errno as f64));
+            a.set_str(err, "syscall", syscall);
+            sys::napi_throw(env, err);
+            ptr::null_mut()
+        }
+    }
+}
+
+unsafe extern "C" fn server_stop_listening(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    if let Some(s) = server::server(a.u32(0)) {
+        s.stop_listening();
+    }
+    undefined(env)
+}
+
+unsafe extern "C" fn server_close_idle(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    if let Some(s) = server::server(a.u32(0)) {
+        s.close_connections(false);
+    }
+    undefined(env)
+}
+
+unsafe extern "C" fn server_close_all(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    if let Some(s) = server::server(a.u32(0)) {
+        s.close_connections(true);
+    }
+    undefined(env)
+}
+
+unsafe extern "C" fn server_connection_count(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    a.u32_value(server::server(a.u32(0)).map_or(0, |s| s.connection_count() as u32))
+}
+
+unsafe extern "C" fn server_set_limits(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    let Some(s) = server::server(a.u32(0)) else { return throw(env, "unknown server") };
+    let a2 = Args::<2> { env, v: [a.v[1], a.v[1]] };
+    match read_limits(&a2, a.v[1]) {
+        Ok(l) => s.set_limits(l),
+        Err(m) => return throw(env, &m),
+    }
+    undefined(env)
+}
+
+unsafe extern "C" fn server_destroy(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    server::destroy_server(a.u32(0));
+    undefined(env)
+}
+
+/// respond(token, status, reason, head, body)
+unsafe extern "C" fn respond(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<5>::get(env, info);
+    let status = a.u32(1) as u16;
+    on_conn(env, a.f64(0), |conn, seq| {
+        let reason = a.bytes(2, BytesArg::Reason);
+        let head = a.bytes(3, BytesArg::Head);
+        let body = a.bytes(4, BytesArg::Body);
+        conn.respond(seq, status, &reason, &head, &body)?;
+        Ok(undefined(env))
+    })
+}
+
+/// writeHead(token, status, reason, head, contentLength)
+unsafe extern "C" fn write_head(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<5>::get(env, info);
+    let status = a.u32(1) as u16;
+    let length = a.f64(4);
+    on_conn(env, a.f64(0), |conn, seq| {
+        let reason = a.bytes(2, BytesArg::Reason);
+        let head = a.bytes(3, BytesArg::Head);
+        conn.write_head(seq, status, &reason, &head, (length >= 0.0).then_some(length as u64))?;
+        Ok(undefined(env))
+    })
+}
+
+/// write(token, chunk) -> boolean
+unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    match conn_of(a.f64(0)) {
+        None => a.bool_value(false),
+        Some((conn, seq)) => {
+            let data = a.bytes(1, BytesArg::Body);
+            match conn.write(seq, &data) {
+                Ok(ok) => a.bool_value(ok),
+                Err(m) => throw(env, m),
+            }
+        }
+    }
+}
+
+/// end(token, chunk, trailers)
+unsafe extern "C" fn end(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<3>::get(env, info);
+    on_conn(env, a.f64(0), |conn, seq| {
+        let data = a.bytes(1, BytesArg::Body);
+        let trailers = a.bytes(2, BytesArg::Head);
+        conn.end(seq, &data, &trailers)?;
+        Ok(undefined(env))
+    })
+}
+
+unsafe extern "C" fn write_continue(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    on_conn(env, a.f64(0), |conn, seq| conn.write_continue(seq).map(|_| undefined(env)))
+}
+
+/// headers(token) -> [name, value, ...] as received (Latin-1, as node decodes them).
+unsafe extern "C" fn headers(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    on_conn(env, a.f64(0), |conn, seq| {
+        let (head, fields) = conn.headers(seq)?;
+        let arr = a.array(fields.len() * 2);
+        for (i, f) in fields.iter().enumerate() {
+            a.set_element_latin1(arr, 2 * i, f.name(head));
+            a.set_element_latin1(arr, 2 * i + 1, f.value(head));
+        }
+        Ok(arr)
+    })
+}
+
+/// trailers(token) -> [name, value, ...] of a chunked body's trailer section.
+unsafe extern "C" fn trailers(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    on_conn(env, a.f64(0), |conn, seq| {
+        let raw = conn.trailers(seq)?;
+        let mut with_end = raw.to_vec();
+        with_end.extend_from_slice(b"\r\n");
+        let mut fields = vec![httparse::EMPTY_HEADER; 64];
+        let parsed = match httparse::parse_headers(&with_end, &mut fields) {
+            Ok(httparse::Status::Complete((_, parsed))) => parsed,
+            _ => &[][..],
+        };
+        let arr = a.array(parsed.len() * 2);
+        for (i, h) in parsed.iter().enumerate() {
+            a.set_element_latin1(arr, 2 * i, h.name.as_bytes());
+            a.set_element_latin1(arr, 2 * i + 1, h.value);
+        }
+        Ok(arr)
+    })
+}
+
+unsafe extern "C" fn pause(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    if let Some((conn, _)) = conn_of(a.f64(0)) {
+        conn.set_paused(true);
+    }
+    undefined(env)
+}
+
+unsafe extern "C" fn resume(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    if let Some((conn, _)) = conn_of(a.f64(0)) {
+        conn.set_paused(false);
+    }
+    undefined(env)
+}
+
+unsafe extern "C" fn destroy(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    if let Some((conn, _)) = conn_of(a.f64(0)) {
+        if conn.pending_close.is_none() {
+            conn.pending_close = Some(connection::Abort::Destroyed);
+            conn.mark_dirty();
+        }
+    }
+    undefined(env)
+}
+
+/// socketInfo(token) -> { remoteAddress, remotePort, remoteFamily, localAddress, localPort }
+unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    let obj = a.object();
+    if let Some((conn, _)) = conn_of(a.f64(0)) {
+        if let Some(peer) = conn.peer {
+            a.set_str(obj, "remoteAddress", &peer.ip().to_string());
+            a.set_f64(obj, "remotePort", peer.port() as f64);
+            a.set_str(obj, "remoteFamily", if peer.is_ipv4() { "IPv4" } else { "IPv6" });
+        }
+        if let Some(local) = server::local_addr(conn.fd) {
+            a.set_str(obj, "localAddress", &local.ip().to_string());
+            a.set_f64(obj, "localPort", local.port() as f64);
+        }
+    }
+    obj
+}
+
+type RawFn = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+
+const EXPORTS: [(&str, RawFn); 19] = [
+    ("serverCreate", server_create),
+    ("serverListen", server_listen),
+    ("serverStopListening", server_stop_listening),
+    ("serverCloseIdle", server_close_idle),
+    ("serverCloseAll", server_close_all),
+    ("serverConnectionCount", server_connection_count),
+    ("serverSetLimits", server_set_limits),
+    ("serverDestroy", server_destroy),
+    ("respond", respond),
+    ("writeHead", write_head),
+    ("write", write),
+    ("end", end),
+    ("writeContinue", write_continue),
+    ("headers", headers),
+    ("trailers", trailers),
+    ("pause", pause),
+    ("resume", resume),
+    ("destroy", destroy),
+    ("socketInfo", socket_info),
+];
+
+#[napi_derive::napi(module_exports)]
+pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Result<()> {
+    use napi::JsValue;
+    let env = env.raw();
+    let raw = exports.raw();
+    // SAFETY: registering plain C callbacks on the exports object during module init.
+    unsafe {
+        for (name, f) in EXPORTS {
+            let mut func = ptr::null_mut();
+            sys::napi_create_function(env, name.as_ptr().cast(), name.len() as isize, Some(f), ptr::null_mut(), &mut func);
+            let cname = std::ffi::CString::new(name).unwrap();
+            sys::napi_set_named_property(env, raw, cname.as_ptr(), func);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! The engine's limits and timeouts, as configured from JavaScript (src/engine/options.ts
+//! documents each and holds the defaults).
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_header_count: usize,
+    pub max_header_size: usize,
+    pub max_url_length: usize,
+    /// 0 = unlimited.
+    pub max_body_size: u64,
+    /// Milliseconds; 0 disables.
+    pub headers_timeout: u64,
+    pub request_timeout: u64,
+    pub keep_alive_timeout: u64,
+    pub high_water_mark: usize,
+    pub max_pipelined: usize,
+    /// 0 = unlimited.
+    pub max_connections: usize,
+    pub require_host: bool,
+    pub no_delay: bool,
+    /// Native router id, or -1.
+    pub router: i32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_header_count: 100,
+            max_header_size: 16384,
+            max_url_length: 8192,
+            max_body_size: 0,
+            headers_timeout: 60_000,
+            request_timeout: 300_000,
+            keep_alive_timeout: 5_000,
+            high_water_mark: 65_536,
+            max_pipelined: 64,
+            max_connections: 0,
+            require_host: true,
+            no_delay: true,
+            router: -1,
+        }
+    }
+}
+
+impl Limits {
+    /// How often the timeout sweep runs: a quarter of the shortest timeout, within 10 ms..1 s.
+    pub fn sweep_interval(&self) -> u64 {
+        [self.headers_timeout, self.request_timeout, self.keep_alive_timeout]
+            .into_iter()
+            .filter(|&t| t > 0)
+            .min()
+            .map_or(1000, |t| (t / 4).clamp(10, 1000))
+    }
+
+    pub fn body_too_large(&self, size: u64) -> bool {
+        self.max_body_size != 0 && size > self.max_body_size
+    }
+}

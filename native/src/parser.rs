@@ -1,0 +1,530 @@
+//! Request heads: httparse does the zero-copy tokenising; this module adds the RFC 9112 rules
+//! httparse leaves to its caller (framing, line endings, targets, Host) and the limits.
+
+use std::mem::MaybeUninit;
+
+use crate::limits::Limits;
+
+/// Where one header field sits inside the head bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Field {
+    pub name: (u32, u32),
+    pub value: (u32, u32),
+}
+
+impl Field {
+    pub fn name<'a>(&self, head: &'a [u8]) -> &'a [u8] {
+        &head[self.name.0 as usize..self.name.1 as usize]
+    }
+    pub fn value<'a>(&self, head: &'a [u8]) -> &'a [u8] {
+        &head[self.value.0 as usize..self.value.1 as usize]
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// No body.
+    None,
+    Length(u64),
+    Chunked,
+}
+
+/// A complete, valid request head. Offsets are into the head's own bytes.
+#[derive(Debug)]
+pub struct Head {
+    /// Bytes the head occupies (through the blank line), leading empty lines included.
+    pub len: usize,
+    pub method: (u32, u32),
+    pub target: (u32, u32),
+    pub http11: bool,
+    pub framing: Framing,
+    pub keep_alive: bool,
+    pub expect_continue: bool,
+    pub upgrade: bool,
+}
+
+/// Why a head was refused: the status to answer with and a short reason for the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub status: u16,
+    pub reason: &'static str,
+}
+
+const fn reject(status: u16, reason: &'static str) -> Reject {
+    Reject { status, reason }
+}
+
+/// Headers parsed on the stack before falling back to the configured maximum.
+const COMMON_HEADER_COUNT: usize = 32;
+
+/// Parses the head at the start of `buf`. `Ok(None)`: incomplete, read more.
+/// `fields` is cleared and filled with the head's header fields.
+pub fn parse_head(buf: &[u8], limits: &Limits, fields: &mut Vec<Field>) -> Result<Option<Head>, Reject> {
+    let mut stack = [MaybeUninit::<httparse::Header>::uninit(); COMMON_HEADER_COUNT];
+    let mut req = httparse::Request::new(&mut []);
+    let status = match req.parse_with_uninit_headers(buf, &mut stack[..COMMON_HEADER_COUNT.min(limits.max_header_count)]) {
+        Err(httparse::Error::TooManyHeaders) if limits.max_header_count > COMMON_HEADER_COUNT => {
+            let mut heap = vec![MaybeUninit::<httparse::Header>::uninit(); limits.max_header_count];
+            let mut req = httparse::Request::new(&mut []);
+            let status = req.parse_with_uninit_headers(buf, &mut heap);
+            return finish(buf, status, &req, limits, fields);
+        }
+        status => status,
+    };
+    finish(buf, status, &req, limits, fields)
+}
+
+fn finish(
+    buf: &[u8],
+    status: httparse::Result<usize>,
+    req: &httparse::Request,
+    limits: &Limits,
+    fields: &mut Vec<Field>,
+) -> Result<Option<Head>, Reject> {
+    let len = match status {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return partial(buf, limits).map(|_| None),
+        Err(err) => return Err(parse_error(buf, err, limits)),
+    };
+    if len > limits.max_header_size {
+        return Err(reject(431, "request header fields too large"));
+    }
+    check_line_endings(&buf[..len])?;
+    let base = buf.as_ptr() as usize;
+    let span = |s: &[u8]| ((s.as_ptr() as usize - base) as u32, (s.as_ptr() as usize - base + s.len()) as u32);
+    let method = req.method.unwrap_or_default().as_bytes();
+    let target = req.path.unwrap_or_default().as_bytes();
+    if target.len() > limits.max_url_length {
+        return Err(reject(414, "URI too long"));
+    }
+    check_target(method, target)?;
+    let http11 = req.version == Some(1);
+
+    fields.clear();
+    let mut framing = FramingScan::default();
+    let mut hosts = 0;
+    let mut conn = ConnectionTokens::default();
+    let mut expect_continue = false;
+    let mut upgrade_header = false;
+    for header in req.headers.iter() {
+        let name = header.name.as_bytes();
+        let value = header.value;
+        fields.push(Field { name: span(name), value: span(value) });
+        match name.len() {
+            4 if name.eq_ignore_ascii_case(b"host") => {
+                hosts += 1;
+                check_host(value)?;
+            }
+            6 if name.eq_ignore_ascii_case(b"expect") => {
+                if trim(value).eq_ignore_ascii_case(b"100-continue") {
+                    expect_continue = true;
+                } else {
+                    return Err(reject(417, "unsupported expectation"));
+                }
+            }
+            7 if name.eq_ignore_ascii_case(b"upgrade") => upgrade_header = true,
+            10 if name.eq_ignore_ascii_case(b"connection") => conn.add(value),
+            14 if name.eq_ignore_ascii_case(b"content-length") => framing.content_length(value)?,
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => framing.transfer_encoding(value)?,
+            _ => {}
+        }
+    }
+    if hosts > 1 {
+        return Err(reject(400, "more than one Host header"));
+    }
+    if hosts == 0 && http11 && limits.require_host {
+        return Err(reject(400, "missing Host header"));
+    }
+    let framing = framing.resolve(http11, limits)?;
+    let keep_alive = !conn.close && (http11 || conn.keep_alive);
+    Ok(Some(Head {
+        len,
+        method: span(method),
+        target: span(target),
+        http11,
+        framing,
+        keep_alive,
+        expect_continue: expect_continue && http11 && framing != Framing::None,
+        upgrade: conn.upgrade && upgrade_header,
+    }))
+}
+
+/// An incomplete head: refuse it once it can no longer fit the limits.
+fn partial(buf: &[u8], limits: &Limits) -> Result<(), Reject> {
+    let line_end = memchr(b'\n', buf);
+    if line_end.is_none() && buf.len() > limits.max_url_length + 32 {
+        return Err(reject(414, "URI too long"));
+    }
+    if buf.len() > limits.max_header_size {
+        return Err(reject(431, "request header fields too large"));
+    }
+    Ok(())
+}
+
+fn parse_error(buf: &[u8], err: httparse::Error, limits: &Limits) -> Reject {
+    match err {
+        httparse::Error::TooManyHeaders => reject(431, "too many header fields"),
+        httparse::Error::Version if is_other_http_version(buf) => reject(505, "HTTP version not supported"),
+        httparse::Error::Token if memchr(b'\n', buf).is_none() && buf.len() > limits.max_url_length => {
+            reject(414, "URI too long")
+        }
+        httparse::Error::HeaderName => reject(400, "invalid header field name"),
+        httparse::Error::HeaderValue => reject(400, "invalid header field value"),
+        httparse::Error::NewLine => reject(400, "invalid line ending"),
+        _ => reject(400, "malformed request line"),
+    }
+}
+
+/// A well-formed `HTTP/x.y` version other than 1.0 and 1.1 (505 rather than 400).
+fn is_other_http_version(buf: &[u8]) -> bool {
+    let line = &buf[..memchr(b'\n', buf).unwrap_or(buf.len())];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match line.iter().rposition(|&b| b == b' ') {
+        Some(sp) => {
+            let v = &line[sp + 1..];
+            v.len() == 8 && v.starts_with(b"HTTP/") && v[5].is_ascii_digit() && v[6] == b'.' && v[7].is_ascii_digit()
+        }
+        None => false,
+    }
+}
+
+/// Every line ends in CRLF: a bare CR or bare LF is a smuggling vector (RFC 9112 section 2.2).
+fn check_line_endings(head: &[u8]) -> Result<(), Reject> {
+    for (i, &b) in head.iter().enumerate() {
+        match b {
+            b'\n' if i == 0 || head[i - 1] != b'\r' => return Err(reject(400, "bare LF in request head")),
+            b'\r' if head.get(i + 1) != Some(&b'\n') => return Err(reject(400, "bare CR in request head")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Request-target forms of RFC 9112 section 3.2, in ASCII only.
+fn check_target(method: &[u8], target: &[u8]) -> Result<(), Reject> {
+    if !target.is_ascii() {
+        return Err(reject(400, "non-ASCII byte in request target"));
+    }
+    if method == b"CONNECT" {
+        return Err(reject(501, "CONNECT is not supported"));
+    }
+    match target[0] {
+        b'/' => Ok(()),
+        b'*' if target.len() == 1 && method == b"OPTIONS" => Ok(()),
+        _ if is_absolute_http(target) => Ok(()),
+        _ => Err(reject(400, "invalid request target")),
+    }
+}
+
+fn is_absolute_http(target: &[u8]) -> bool {
+    let rest = if target.len() > 7 && target[..7].eq_ignore_ascii_case(b"http://") {
+        &target[7..]
+    } else if target.len() > 8 && target[..8].eq_ignore_ascii_case(b"https://") {
+        &target[8..]
+    } else {
+        return false;
+    };
+    !rest.is_empty() && rest[0] != b'/'
+}
+
+/// Where a request-target's path starts and ends (absolute-form loses its scheme and authority).
+pub fn target_path(target: &[u8]) -> &[u8] {
+    let path = if target.first() == Some(&b'/') {
+        target
+    } else if let Some(scheme_end) = memmem(target, b"://") {
+        let after = &target[scheme_end + 3..];
+        match after.iter().position(|&b| b == b'/' || b == b'?') {
+            Some(i) if after[i] == b'/' => &after[i..],
+            _ => b"/",
+        }
+    } else {
+        target
+    };
+    match path.iter().position(|&b| b == b'?') {
+        Some(q) => &path[..q],
+        None => path,
+    }
+}
+
+fn check_host(value: &[u8]) -> Result<(), Reject> {
+    let ok = value.iter().all(|&b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_' | b'~' | b'%' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=')
+    });
+    if ok { Ok(()) } else { Err(reject(400, "invalid Host header")) }
+}
+
+#[derive(Default)]
+struct ConnectionTokens {
+    close: bool,
+    keep_alive: bool,
+    upgrade: bool,
+}
+
+impl ConnectionTokens {
+    fn add(&mut self, value: &[u8]) {
+        for token in value.split(|&b| b == b',').map(trim) {
+            if token.eq_ignore_ascii_case(b"close") {
+                self.close = true;
+            } else if token.eq_ignore_ascii_case(b"keep-alive") {
+                self.keep_alive = true;
+            } else if token.eq_ignore_ascii_case(b"upgrade") {
+                self.upgrade = true;
+            }
+        }
+    }
+}
+
+/// Collects Content-Length and Transfer-Encoding across all their fields, then decides.
+#[derive(Default)]
+struct FramingScan {
+    length: Option<u64>,
+    /// Transfer codings seen, in order: whether the last one so far is `chunked`, and how many.
+    codings: usize,
+    last_is_chunked: bool,
+    chunked_count: usize,
+    other_coding: bool,
+}
+
+impl FramingScan {
+    /// RFC 9110 section 8.6: a list of identical values may stand for one; anything else is an error.
+    fn content_length(&mut self, value: &[u8]) -> Result<(), Reject> {
+        for item in value.split(|&b| b == b',').map(trim) {
+            if item.is_empty() || item.len() > 19 || !item.iter().all(u8::is_ascii_digit) {
+                return Err(reject(400, "invalid Content-Length"));
+            }
+            let n = item.iter().fold(0u64, |n, &d| n * 10 + (d - b'0') as u64);
+            match self.length {
+                Some(prev) if prev != n => return Err(reject(400, "conflicting Content-Length values")),
+                _ => self.length = Some(n),
+            }
+        }
+        Ok(())
+    }
+
+    fn transfer_encoding(&mut self, value: &[u8]) -> Result<(), Reject> {
+        for coding in value.split(|&b| b == b',').map(trim) {
+            if coding.is_empty() {
+                continue;
+            }
+            self.codings += 1;
+            let name = coding.split(|&b| b == b';').next().map(trim).unwrap_or_default();
+            if !name.iter().all(|&b| is_token_byte(b)) || name.is_empty() {
+                return Err(reject(400, "invalid Transfer-Encoding"));
+            }
+            self.last_is_chunked = coding.eq_ignore_ascii_case(b"chunked");
+            if self.last_is_chunked {
+                self.chunked_count += 1;
+            } else {
+                self.other_coding = true;
+            }
+        }
+        if self.codings == 0 {
+            return Err(reject(400, "empty Transfer-Encoding"));
+        }
+        Ok(())
+    }
+
+    fn resolve(self, http11: bool, limits: &Limits) -> Result<Framing, Reject> {
+        if self.codings > 0 {
+            if self.length.is_some() {
+                return Err(reject(400, "both Content-Length and Transfer-Encoding"));
+            }
+            if !http11 {
+                return Err(reject(400, "Transfer-Encoding in an HTTP/1.0 request"));
+            }
+            if self.chunked_count > 1 || (self.chunked_count == 1 && !self.last_is_chunked) {
+                return Err(reject(400, "chunked must be the final transfer coding, once"));
+            }
+            if self.other_coding {
+                // A coding we cannot decode; without a final chunked the length is unknowable too.
+                return Err(if self.last_is_chunked { reject(501, "unsupported transfer coding") } else { reject(400, "request body length unknown") });
+            }
+            return Ok(Framing::Chunked);
+        }
+        match self.length {
+            Some(n) if limits.body_too_large(n) => Err(reject(413, "request body too large")),
+            Some(0) | None => Ok(Framing::None),
+            Some(n) => Ok(Framing::Length(n)),
+        }
+    }
+}
+
+pub fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+}
+
+/// Strips optional whitespace (SP, HTAB) from both ends.
+pub fn trim(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(s.len());
+    let end = s.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
+    &s[start..end]
+}
+
+pub fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+fn memmem(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Result<Option<Head>, Reject> {
+        parse_with(raw, &Limits::default())
+    }
+
+    fn parse_with(raw: &str, limits: &Limits) -> Result<Option<Head>, Reject> {
+        let mut fields = Vec::new();
+        parse_head(raw.as_bytes(), limits, &mut fields)
+    }
+
+    fn status(raw: &str) -> u16 {
+        match parse(raw) {
+            Err(r) => r.status,
+            Ok(Some(_)) => 200,
+            Ok(None) => 0,
+        }
+    }
+
+    #[test]
+    fn simple_get() {
+        let raw = "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\nrest";
+        let mut fields = Vec::new();
+        let head = parse_head(raw.as_bytes(), &Limits::default(), &mut fields).unwrap().unwrap();
+        assert_eq!(head.len, raw.len() - 4);
+        assert!(head.http11 && head.keep_alive && !head.expect_continue);
+        assert_eq!(head.framing, Framing::None);
+        assert_eq!(&raw.as_bytes()[head.target.0 as usize..head.target.1 as usize], b"/a?b=1");
+        assert_eq!(fields.len(), 2);
+        assert_eq!(fields[1].name(raw.as_bytes()), b"Accept");
+        assert_eq!(fields[1].value(raw.as_bytes()), b"*/*");
+    }
+
+    #[test]
+    fn incomplete_heads_wait() {
+        assert!(parse("GET / HTTP/1.1\r\nHost: x\r\n").unwrap().is_none());
+        assert!(parse("GE").unwrap().is_none());
+    }
+
+    #[test]
+    fn keep_alive_rules() {
+        assert!(!parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap().unwrap().keep_alive);
+        assert!(!parse("GET / HTTP/1.0\r\n\r\n").unwrap().unwrap().keep_alive);
+        assert!(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap().unwrap().keep_alive);
+        assert!(!parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n").unwrap().unwrap().keep_alive);
+    }
+
+    #[test]
+    fn framing() {
+        let h = parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap();
+        assert_eq!(h.framing, Framing::Length(5));
+        let h = parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap();
+        assert_eq!(h.framing, Framing::Length(5));
+        let h = parse("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ChUnKeD\r\n\r\n").unwrap().unwrap();
+        assert_eq!(h.framing, Framing::Chunked);
+        let h = parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap();
+        assert_eq!(h.framing, Framing::None);
+    }
+
+    #[test]
+    fn smuggling_vectors_are_refused() {
+        let cases = [
+            ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x5\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+            ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked;q=1\r\n\r\n", 400),
+            ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \"chunked\"\r\n\r\n", 400),
+            ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: x\nX: a\r\n\r\n", 400),
+            ("GET / HTTP/1.1\nHost: x\n\n", 400),
+            ("GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+            ("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+            ("G@T / HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+            ("GET foo HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+            ("GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+            ("GET /\x7f HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+            ("GET /é HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+            ("GET /\r\n\r\n", 400),
+            ("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+            ("GET / HTTP/1.2\r\nHost: x\r\n\r\n", 505),
+            ("GET / FOO/1.1\r\nHost: x\r\n\r\n", 400),
+            ("CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+            ("POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n", 417),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(status(raw), expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn accepted_forms() {
+        for raw in [
+            "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET http://example.com/a?b HTTP/1.1\r\nHost: example.com\r\n\r\n",
+            "GET / HTTP/1.0\r\n\r\n",
+            "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked \r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\tchunked\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: [::1]:8080\r\nX: café\r\n\r\n",
+        ] {
+            assert_eq!(status(raw), 200, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn limits() {
+        let mut limits = Limits::default();
+        limits.max_header_count = 3;
+        let head = |n: usize| format!("GET / HTTP/1.1\r\nHost: x\r\n{}\r\n", "A: b\r\n".repeat(n));
+        assert!(parse_with(&head(2), &limits).unwrap().is_some());
+        assert_eq!(parse_with(&head(3), &limits).unwrap_err().status, 431);
+        limits.max_header_count = 40;
+        assert!(parse_with(&head(39), &limits).unwrap().is_some());
+        assert_eq!(parse_with(&head(40), &limits).unwrap_err().status, 431);
+
+        let limits = Limits { max_url_length: 10, max_header_size: 100, ..Limits::default() };
+        assert!(parse_with("GET /123456789 HTTP/1.1\r\nHost: x\r\n\r\n", &limits).unwrap().is_some());
+        assert_eq!(parse_with("GET /1234567890 HTTP/1.1\r\nHost: x\r\n\r\n", &limits).unwrap_err().status, 414);
+        assert_eq!(parse_with(&format!("GET /{}", "a".repeat(60)), &limits).unwrap_err().status, 414);
+        let big = format!("GET / HTTP/1.1\r\nHost: x\r\nA: {}\r\n\r\n", "b".repeat(100));
+        assert_eq!(parse_with(&big, &limits).unwrap_err().status, 431);
+        assert_eq!(parse_with(&big[..big.len() - 4], &limits).unwrap_err().status, 431);
+
+        let limits = Limits { max_body_size: 10, ..Limits::default() };
+        assert!(parse_with("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", &limits).unwrap().is_some());
+        assert_eq!(parse_with("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", &limits).unwrap_err().status, 413);
+    }
+
+    #[test]
+    fn expect_and_upgrade() {
+        let h = parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-Continue\r\n\r\n").unwrap().unwrap();
+        assert!(h.expect_continue);
+        let h = parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n").unwrap().unwrap();
+        assert!(h.upgrade);
+        let h = parse("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n").unwrap().unwrap();
+        assert!(!h.upgrade);
+    }
+
+    #[test]
+    fn target_paths() {
+        assert_eq!(target_path(b"/a/b?c"), b"/a/b");
+        assert_eq!(target_path(b"http://x.com/a?b"), b"/a");
+        assert_eq!(target_path(b"http://x.com?b"), b"/");
+        assert_eq!(target_path(b"*"), b"*");
+    }
+}

@@ -1,0 +1,436 @@
+//! Servers and the engine's per-thread state: listening sockets on Node's loop, accepting,
+//! the timeout sweep, and the flush points (libuv prepare and check) where output produced
+//! outside the engine's own callbacks is written.
+
+use std::cell::UnsafeCell;
+use std::collections::{HashMap, HashSet};
+use std::mem::ManuallyDrop;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::os::raw::c_int;
+
+use crate::connection::{Abort, Conn};
+use crate::js::{Callbacks, Cb};
+use crate::limits::Limits;
+use crate::uv;
+
+/// Connections accepted per readable event on the listener before yielding to the loop.
+const ACCEPT_BATCH: usize = 64;
+
+pub struct Server {
+    pub id: u32,
+    pub lp: *mut uv::Loop,
+    pub limits: Limits,
+    pub callbacks: Callbacks,
+    listener: Option<Listener>,
+    conns: HashSet<u32>,
+    sweep: *mut uv::Handle,
+    /// stopListening() was called: connections finish, none are accepted, idle ones close.
+    stopped: bool,
+    destroy_requested: bool,
+}
+
+struct Listener {
+    fd: c_int,
+    poll: *mut uv::Handle,
+}
+
+/// Everything the engine keeps on this thread. Node runs JavaScript and the loop on one
+/// thread; a worker thread with its own loop gets its own Engine.
+pub struct Engine {
+    servers: HashMap<u32, Box<Server>>,
+    conns: HashMap<u32, *mut Conn>,
+    next_server: u32,
+    next_conn: u32,
+    /// Connections with output or input work waiting for the next flush point.
+    pub dirty: Vec<u32>,
+    flush_handles: Option<(*mut uv::Handle, *mut uv::Handle)>,
+}
+
+thread_local! {
+    // Never dropped: at thread exit Node's environment is already gone, and dropping the
+    // servers' JavaScript references then would call into a dead napi env.
+    static ENGINE: UnsafeCell<ManuallyDrop<Engine>> = UnsafeCell::new(ManuallyDrop::new(Engine {
+        servers: HashMap::new(),
+        conns: HashMap::new(),
+        next_server: 1,
+        next_conn: 1,
+        dirty: Vec::new(),
+        flush_handles: None,
+    }));
+}
+
+/// The engine of the calling thread.
+pub fn engine() -> &'static mut Engine {
+    // SAFETY: the Engine is only reached from its own thread (JavaScript calls and libuv
+    // callbacks both run there), and callers keep the reference only for short, non-reentrant
+    // steps: anything that may call into JavaScript goes through raw connection pointers.
+    ENGINE.with(|e| unsafe { &mut *e.get() })
+}
+
+pub fn conn(id: u32) -> Option<&'static mut Conn> {
+    // SAFETY: registered pointers stay valid until the connection unregisters in close().
+    engine().conns.get(&id).map(|&c| unsafe { &mut *c })
+}
+
+pub fn server(id: u32) -> Option<&'static mut Server> {
+    engine().servers.get_mut(&id).map(|s| {
+        let s: *mut Server = &mut **s;
+        // SAFETY: boxed servers do not move; they are freed only by destroy_server.
+        unsafe { &mut *s }
+    })
+}
+
+impl Server {
+    pub fn now(&self) -> u64 {
+        // SAFETY: the loop outlives every server on it.
+        unsafe { uv::uv_now(self.lp) }
+    }
+
+    /// Stopped listening: responses say Connection: close.
+    pub fn closing(&self) -> bool {
+        self.stopped
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    pub fn set_limits(&mut self, limits: Limits) {
+        let interval = limits.sweep_interval();
+        if interval != self.limits.sweep_interval() {
+            // SAFETY: the sweep timer is live for the server's lifetime.
+            unsafe { uv::uv_timer_start(self.sweep, on_sweep, interval, interval) };
+        }
+        self.limits = limits;
+    }
+
+    pub fn listen(&mut self, host: &str, port: u16, backlog: i32, ipv6_only: bool, reuse_port: bool) -> Result<SocketAddr, (c_int, &'static str)> {
+        let addr = resolve(host, port).ok_or((libc::EINVAL, "getaddrinfo"))?;
+        let (fd, bound) = match bind_listen(addr, backlog, ipv6_only, reuse_port) {
+            // '::' on a machine without IPv6 falls back to every IPv4 address, as node does.
+            Err((e, _)) if host == "::" && e == libc::EAFNOSUPPORT => {
+                bind_listen(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port), backlog, false, reuse_port)?
+            }
+            other => other?,
+        };
+        let poll = uv::alloc_handle(uv::POLL, self as *mut Server as *mut _);
+        // SAFETY: fresh handle on the main loop, data = this boxed server.
+        unsafe {
+            uv::uv_poll_init(self.lp, poll, fd);
+            uv::uv_poll_start(poll, uv::READABLE, on_accept);
+        }
+        self.listener = Some(Listener { fd, poll });
+        self.stopped = false;
+        Ok(bound)
+    }
+
+    pub fn stop_listening(&mut self) {
+        self.stopped = true;
+        if let Some(l) = self.listener.take() {
+            uv::close_with_fd(l.poll, l.fd);
+        }
+        self.check_idle();
+    }
+
+    /// Closes every connection with nothing in flight; with `all`, every connection.
+    pub fn close_connections(&mut self, all: bool) {
+        let ids: Vec<u32> = self.conns.iter().copied().collect();
+        for id in ids {
+            if let Some(c) = conn(id) {
+                if all {
+                    c.pending_close = Some(Abort::Destroyed);
+                    c.mark_dirty();
+                } else if c.is_idle() {
+                    c.pending_close = Some(Abort::Closed);
+                    c.mark_dirty();
+                }
+            }
+        }
+    }
+
+    /// After the last connection of a stopped server: tell JavaScript, free if asked to.
+    fn check_idle(&mut self) {
+        if self.stopped && self.listener.is_none() && self.conns.is_empty() {
+            let cbs = &self.callbacks;
+            let _scope = cbs.scope();
+            cbs.call(Cb::Idle, &[]);
+        }
+    }
+
+    fn accept(&mut self) {
+        let Some(listener) = &self.listener else { return };
+        let listen_fd = listener.fd;
+        for _ in 0..ACCEPT_BATCH {
+            // SAFETY: sockaddr_storage is plain old data; accept4 fills at most `len` bytes.
+            let (fd, peer) = unsafe {
+                let mut storage: libc::sockaddr_storage = std::mem::zeroed();
+                let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+                let fd = libc::accept4(listen_fd, &mut storage as *mut _ as *mut libc::sockaddr, &mut len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+                (fd, sockaddr_to_std(&storage))
+            };
+            if fd < 0 {
+                // EAGAIN: drained. Anything else (EMFILE, ECONNABORTED...) is retried on the next event.
+                return;
+            }
+            if self.limits.max_connections > 0 && self.conns.len() >= self.limits.max_connections {
+                // SAFETY: closing the socket we just accepted.
+                unsafe { libc::close(fd) };
+                continue;
+            }
+            if self.limits.no_delay {
+                set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+            }
+            let e = engine();
+            let id = loop {
+                let id = e.next_conn;
+                e.next_conn = e.next_conn.wrapping_add(1).max(1);
+                if !e.conns.contains_key(&id) {
+                    break id;
+                }
+            };
+            let conn = Box::into_raw(Conn::new(id, fd, self as *mut Server, peer, self.now()));
+            e.conns.insert(id, conn);
+            self.conns.insert(id);
+            // SAFETY: just allocated and registered.
+            if !unsafe { (*conn).start(self.lp) } {
+                unsafe { (*conn).close(Abort::Closed) };
+            }
+        }
+    }
+}
+
+/// Unregisters a closing connection; the server may now be idle.
+pub fn forget_conn(conn: &Conn) {
+    let e = engine();
+    e.conns.remove(&conn.id);
+    // SAFETY: see Conn::server.
+    let server = unsafe { &mut *conn.server };
+    server.conns.remove(&conn.id);
+    server.check_idle();
+    if server.destroy_requested && server.conns.is_empty() {
+        let id = server.id;
+        free_server(id);
+    }
+}
+
+pub fn create_server(lp: *mut uv::Loop, limits: Limits, callbacks: Callbacks) -> u32 {
+    ensure_flush_handles(lp);
+    let e = engine();
+    let id = e.next_server;
+    e.next_server += 1;
+    let interval = limits.sweep_interval();
+    let mut server = Box::new(Server {
+        id,
+        lp,
+        limits,
+        callbacks,
+        listener: None,
+        conns: HashSet::new(),
+        sweep: std::ptr::null_mut(),
+        stopped: false,
+        destroy_requested: false,
+    });
+    server.sweep = uv::alloc_handle(uv::TIMER, &mut *server as *mut Server as *mut _);
+    // SAFETY: fresh handle; unref'd so the sweep alone never keeps the process alive.
+    unsafe {
+        uv::uv_timer_init(lp, server.sweep);
+        uv::uv_timer_start(server.sweep, on_sweep, interval, interval);
+        uv::uv_unref(server.sweep);
+    }
+    e.servers.insert(id, server);
+    id
+}
+
+/// Frees a server once it has no connections (at once, or when its last one closes).
+pub fn destroy_server(id: u32) {
+    let Some(server) = server(id) else { return };
+    server.stop_listening();
+    server.destroy_requested = true;
+    if server.conns.is_empty() {
+        free_server(id);
+    }
+}
+
+fn free_server(id: u32) {
+    if let Some(server) = engine().servers.remove(&id) {
+        // SAFETY: the timer is live; the server's memory goes now, so its data pointer is cleared first.
+        unsafe {
+            uv::uv_timer_stop(server.sweep);
+        }
+        uv::close_and_free(server.sweep);
+        drop(server);
+    }
+}
+
+fn ensure_flush_handles(lp: *mut uv::Loop) {
+    let e = engine();
+    if e.flush_handles.is_some() {
+        return;
+    }
+    let prepare = uv::alloc_handle(uv::PREPARE, std::ptr::null_mut());
+    let check = uv::alloc_handle(uv::CHECK, std::ptr::null_mut());
+    // SAFETY: fresh handles on the main loop, unref'd: they never keep the process alive.
+    unsafe {
+        uv::uv_prepare_init(lp, prepare);
+        uv::uv_prepare_start(prepare, on_flush_point);
+        uv::uv_unref(prepare);
+        uv::uv_check_init(lp, check);
+        uv::uv_check_start(check, on_flush_point);
+        uv::uv_unref(check);
+    }
+    e.flush_handles = Some((prepare, check));
+}
+
+/// Writes output and runs input work that JavaScript left for the engine outside its own
+/// callbacks (timers, other I/O, promises settled later).
+pub fn flush_dirty() {
+    // Bounded: each round handles what the previous one queued.
+    for _ in 0..64 {
+        let ids = std::mem::take(&mut engine().dirty);
+        if ids.is_empty() {
+            return;
+        }
+        for id in ids {
+            let Some(c) = conn(id) else { continue };
+            c.dirty = false;
+            if c.needs_process && c.pending_close.is_none() {
+                // SAFETY: see Conn::server.
+                let scope = unsafe { (*c.server).callbacks.scope() };
+                c.process_input();
+                drop(scope);
+            }
+            c.after_js();
+        }
+    }
+}
+
+unsafe extern "C" fn on_flush_point(_handle: *mut uv::Handle) {
+    flush_dirty();
+}
+
+unsafe extern "C" fn on_accept(handle: *mut uv::Handle, status: c_int, _events: c_int) {
+    if status < 0 {
+        return;
+    }
+    // SAFETY: the listener handle's data is its live server.
+    let server = &mut *uv::data::<Server>(handle);
+    server.accept();
+    flush_dirty();
+}
+
+unsafe extern "C" fn on_sweep(handle: *mut uv::Handle) {
+    // SAFETY: the timer's data is its live server (the timer stops before the server is freed).
+    let server = &mut *uv::data::<Server>(handle);
+    let now = server.now();
+    let ids: Vec<u32> = server.conns.iter().copied().collect();
+    for id in ids {
+        if let Some(c) = conn(id) {
+            c.check_timeouts(now);
+        }
+    }
+    flush_dirty();
+}
+
+fn resolve(host: &str, port: u16) -> Option<SocketAddr> {
+    if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return Some(SocketAddr::new(ip, port));
+    }
+    (host, port).to_socket_addrs().ok()?.next()
+}
+
+fn set_int_opt(fd: c_int, level: c_int, name: c_int, value: c_int) -> bool {
+    // SAFETY: setsockopt with a pointer to a live c_int and its size.
+    unsafe { libc::setsockopt(fd, level, name, &value as *const c_int as *const _, std::mem::size_of::<c_int>() as libc::socklen_t) == 0 }
+}
+
+fn bind_listen(addr: SocketAddr, backlog: i32, ipv6_only: bool, reuse_port: bool) -> Result<(c_int, SocketAddr), (c_int, &'static str)> {
+    let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    // SAFETY: socket/bind/listen on a descriptor we own; it is closed on every error path.
+    unsafe {
+        let fd = libc::socket(family, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err((last_errno(), "socket"));
+        }
+        let fail = |syscall| {
+            let e = last_errno();
+            libc::close(fd);
+            Err((e, syscall))
+        };
+        set_int_opt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
+        if reuse_port && !set_int_opt(fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, 1) {
+            return fail("setsockopt");
+        }
+        if family == libc::AF_INET6 {
+            set_int_opt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, ipv6_only as c_int);
+        }
+        let (storage, len) = std_to_sockaddr(addr);
+        if libc::bind(fd, &storage as *const _ as *const libc::sockaddr, len) != 0 {
+            return fail("bind");
+        }
+        if libc::listen(fd, backlog.max(1)) != 0 {
+            return fail("listen");
+        }
+        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        libc::getsockname(fd, &mut storage as *mut _ as *mut libc::sockaddr, &mut len);
+        let bound = sockaddr_to_std(&storage).unwrap_or(addr);
+        Ok((fd, bound))
+    }
+}
+
+fn last_errno() -> c_int {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+pub fn sockaddr_to_std(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match storage.ss_family as c_int {
+        libc::AF_INET => {
+            // SAFETY: the family says this storage holds a sockaddr_in.
+            let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in) };
+            Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr))), u16::from_be(a.sin_port)))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says this storage holds a sockaddr_in6.
+            let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in6) };
+            Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(a.sin6_addr.s6_addr)), u16::from_be(a.sin6_port)))
+        }
+        _ => None,
+    }
+}
+
+fn std_to_sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: zeroed sockaddr_storage is valid; we write the variant that matches the family.
+    unsafe {
+        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
+        match addr {
+            SocketAddr::V4(a) => {
+                let s = &mut *(&mut storage as *mut _ as *mut libc::sockaddr_in);
+                s.sin_family = libc::AF_INET as libc::sa_family_t;
+                s.sin_port = a.port().to_be();
+                s.sin_addr.s_addr = u32::from(*a.ip()).to_be();
+                (storage, std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t)
+            }
+            SocketAddr::V6(a) => {
+                let s = &mut *(&mut storage as *mut _ as *mut libc::sockaddr_in6);
+                s.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                s.sin6_port = a.port().to_be();
+                s.sin6_addr.s6_addr = a.ip().octets();
+                s.sin6_scope_id = a.scope_id();
+                (storage, std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t)
+            }
+        }
+    }
+}
+
+/// The local address of a connected socket.
+pub fn local_addr(fd: c_int) -> Option<SocketAddr> {
+    // SAFETY: getsockname fills at most `len` bytes of the zeroed storage.
+    unsafe {
+        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        if libc::getsockname(fd, &mut storage as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
+            return None;
+        }
+        sockaddr_to_std(&storage)
+    }
+}

@@ -1,0 +1,156 @@
+// The addon's raw interface. Only src/engine/ talks to it; everything else uses NativeServer.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Bits of the `flags` argument of `onRequest`. */
+export const enum RequestFlags {
+  /** HTTP/1.1 (otherwise HTTP/1.0). */
+  Http11 = 1,
+  /** The connection stays open after this exchange unless the response says otherwise. */
+  KeepAlive = 2,
+  /** The request has a body (Content-Length > 0 or chunked): expect onData/onEnd. */
+  HasBody = 4,
+  /** The request carried `Expect: 100-continue`: `100 Continue` goes out on the first read of the body. */
+  ExpectContinue = 8,
+  /** The request asked for a protocol switch (`Connection: upgrade` + `Upgrade`). */
+  Upgrade = 16,
+  /** The body is chunked (no length known in advance). */
+  Chunked = 32,
+  /** A HEAD request: the engine never sends body bytes for it. */
+  Head = 64,
+}
+
+/** Why `onAbort` fired. */
+export const enum AbortReason {
+  /** The peer closed or reset the connection before the exchange finished. */
+  Closed = 1,
+  /** The request body broke the framing rules (bad chunk, too large, ...). */
+  BadBody = 2,
+  /** A timeout closed the connection. */
+  Timeout = 3,
+  /** The server destroyed the connection (destroy(), closeAllConnections()). */
+  Destroyed = 4,
+}
+
+export interface NativeCallbacks {
+  /** A request head arrived. `route`/`params` are present when the server has a router. */
+  onRequest(token: number, method: string, url: string, flags: number, route?: number, params?: unknown[]): void;
+  /** A piece of the request body. Body callbacks stop once the response is complete: the rest is discarded. */
+  onData(token: number, chunk: Buffer): void;
+  /** The request body is complete (trailers, if any, are readable now). */
+  onEnd(token: number): void;
+  /** The exchange ended before its response did; no more callbacks come for `token`. */
+  onAbort(token: number, reason: AbortReason): void;
+  /** Output the exchange was told to hold back (write() returned false) has drained. */
+  onDrain(token: number): void;
+  /** The server has stopped listening and its last connection has closed. */
+  onIdle(): void;
+}
+
+export interface NativeLimits {
+  maxHeaderCount: number;
+  maxHeaderSize: number;
+  maxUrlLength: number;
+  /** 0 = unlimited. */
+  maxBodySize: number;
+  /** ms; 0 disables. */
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  /** Bytes of unsent output per connection above which reading stops and write() returns false. */
+  highWaterMark: number;
+  /** Requests parsed ahead of the one being answered, per connection. */
+  maxPipelined: number;
+  /** 0 = unlimited. */
+  maxConnections: number;
+  requireHost: boolean;
+  noDelay: boolean;
+  /** Native router id (see Router), or -1. */
+  router: number;
+}
+
+export interface ListenResult {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+export interface SocketInfo {
+  remoteAddress: string;
+  remotePort: number;
+  remoteFamily: 'IPv4' | 'IPv6';
+  localAddress: string;
+  localPort: number;
+}
+
+export interface Binding {
+  serverCreate(limits: NativeLimits, callbacks: NativeCallbacks): number;
+  /** Binds and listens at once; throws an Error with node's `code`/`syscall` on failure. */
+  serverListen(server: number, host: string, port: number, backlog: number, ipv6Only: boolean, reusePort: boolean): ListenResult;
+  /** Stops accepting. Open connections go on. */
+  serverStopListening(server: number): void;
+  serverCloseIdle(server: number): void;
+  serverCloseAll(server: number): void;
+  serverConnectionCount(server: number): number;
+  serverSetLimits(server: number, limits: NativeLimits): void;
+  /** Frees the server once it has stopped listening and has no connections. */
+  serverDestroy(server: number): void;
+
+  /** A complete response in one call. `head` is the header block ("Name: value\r\n" lines). */
+  respond(token: number, status: number, reason: string, head: string, body: string | Buffer | undefined): void;
+  /** Starts a streamed response. `contentLength` -1 = unknown (chunked, or close-delimited for 1.0). */
+  writeHead(token: number, status: number, reason: string, head: string, contentLength: number): void;
+  /** Returns false once the connection's unsent output passes the high-water mark (onDrain follows). */
+  write(token: number, chunk: string | Buffer): boolean;
+  /** Ends a streamed response; `trailers` is a header block sent after a chunked body. */
+  end(token: number, chunk: string | Buffer | undefined, trailers: string): void;
+  writeContinue(token: number): void;
+  /** Raw "Name: value" pairs as received, flattened. */
+  headers(token: number): string[];
+  trailers(token: number): string[];
+  pause(token: number): void;
+  resume(token: number): void;
+  /** Closes the exchange's connection at once. */
+  destroy(token: number): void;
+  socketInfo(token: number): SocketInfo;
+
+  // ---- router (framework) ----
+  routerCreate(): number;
+  routerDestroy(router: number): void;
+  /** Throws if the name is taken or the regex is invalid. */
+  routerAddConverter(router: number, name: string, pattern: string): void;
+  /** Returns the new route id; throws on an invalid pattern or a conflict (naming both routes). */
+  routerAdd(router: number, methods: string[], pattern: string): number;
+  /** The id of the route `methods pattern` would conflict with, or -1. */
+  routerConflict(router: number, methods: string[], pattern: string): number;
+  routerRemove(router: number, route: number): boolean;
+  /** `path` percent-encoded, without the query. route -1: not found, -2: method not allowed. */
+  routerLookup(router: number, method: string, path: string): { route: number; params: (string | number)[] };
+  /** Methods some route takes for `path` (HEAD wherever GET is), sorted. */
+  routerAllow(router: number, path: string): string[];
+}
+
+const triple = `${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : process.platform === 'win32' ? '-msvc' : ''}`;
+
+/** The package root: this file runs from src/engine (tests) or dist/src/engine (built). */
+function packageRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'native', 'Cargo.toml'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`pyre: cannot find the package root above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+function load(): Binding {
+  const file = path.join(packageRoot(), 'native', `pyre.${triple}.node`);
+  try {
+    return require(file) as Binding;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`pyre: cannot load the native addon ${file} (${reason}). Run \`npm install\` (or \`npm run build:native\`) to build it.`);
+  }
+}
+
+export const binding: Binding = load();

@@ -1,0 +1,275 @@
+// One HTTP exchange on the fast path: the request as received and the response being made.
+// A single object per request keeps allocation low; the engine holds the bytes, JS holds a token.
+import { AbortReason, binding, RequestFlags, type SocketInfo } from './binding';
+import { headerBlock, type HeadersInit } from './headers';
+import { statusText } from './status';
+
+export type Body = string | Buffer | Uint8Array;
+
+/** Thrown to body readers when the exchange ends before its body does. */
+export class RequestAbortedError extends Error {
+  readonly code = 'ECONNRESET';
+  constructor(readonly reason: AbortReason) {
+    super(abortMessage(reason));
+    this.name = 'RequestAbortedError';
+  }
+}
+
+function abortMessage(reason: AbortReason): string {
+  switch (reason) {
+    case AbortReason.BadBody: return 'request body is malformed or too large';
+    case AbortReason.Timeout: return 'request timed out';
+    case AbortReason.Destroyed: return 'connection destroyed by the server';
+    default: return 'client closed the connection';
+  }
+}
+
+const enum State { Head, Streaming, Finished }
+
+function toBuffer(chunk: Body): string | Buffer {
+  return typeof chunk === 'string' || Buffer.isBuffer(chunk)
+    ? chunk
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+export class Exchange {
+  /** Request body chunks that arrived before anyone listened. */
+  private queued: Buffer[] | null = null;
+  private queuedBytes = 0;
+  private ended = false;
+  private dataListener: ((chunk: Buffer) => void) | null = null;
+  private endListener: (() => void) | null = null;
+  private state = State.Head;
+  private pausedByQueue = false;
+  private info: SocketInfo | null = null;
+  private headerCache: string[] | null = null;
+  /** Set once the exchange ended without finishing (client gone, timeout, destroy). */
+  abortReason: AbortReason | 0 = 0;
+  /** Called when the client goes away before the exchange finishes. */
+  onabort: ((reason: AbortReason) => void) | null = null;
+  /** Called when output held back by `write()` returning false has drained. */
+  ondrain: (() => void) | null = null;
+
+  constructor(
+    /** @internal */ readonly token: number,
+    readonly method: string,
+    /** The request-target as received (path and query, percent-encoded). */
+    readonly url: string,
+    /** @internal */ readonly flags: number,
+    /** Route id matched by the native router, or -1. */
+    readonly route: number,
+    /** Converted path parameters of the matched route, in path order. */
+    readonly params: readonly unknown[] | undefined,
+    private readonly owner: { readonly highWaterMark: number; release(token: number): void },
+  ) {}
+
+  get httpVersion(): '1.0' | '1.1' {
+    return this.flags & RequestFlags.Http11 ? '1.1' : '1.0';
+  }
+  get keepAlive(): boolean {
+    return (this.flags & RequestFlags.KeepAlive) !== 0;
+  }
+  get hasBody(): boolean {
+    return (this.flags & RequestFlags.HasBody) !== 0;
+  }
+  get expectsContinue(): boolean {
+    return (this.flags & RequestFlags.ExpectContinue) !== 0;
+  }
+  get wantsUpgrade(): boolean {
+    return (this.flags & RequestFlags.Upgrade) !== 0;
+  }
+  /** The path part of the request-target (before `?`), still percent-encoded. */
+  get path(): string {
+    const q = this.url.indexOf('?');
+    return q === -1 ? this.url : this.url.slice(0, q);
+  }
+  /** The query string after `?`, or ''. */
+  get query(): string {
+    const q = this.url.indexOf('?');
+    return q === -1 ? '' : this.url.slice(q + 1);
+  }
+  get headersSent(): boolean {
+    return this.state !== State.Head;
+  }
+  get finished(): boolean {
+    return this.state === State.Finished;
+  }
+
+  /** Header fields as received: [name, value, name, value, ...], names in their original case. */
+  rawHeaders(): string[] {
+    if (this.headerCache === null) this.headerCache = this.abortReason ? [] : binding.headers(this.token);
+    return this.headerCache;
+  }
+
+  /** A header's value (name case-insensitive); repeated fields joined with ", ". */
+  header(name: string): string | undefined {
+    const raw = this.rawHeaders();
+    const wanted = name.toLowerCase();
+    let found: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length === wanted.length && raw[i].toLowerCase() === wanted) {
+        found = found === undefined ? raw[i + 1] : `${found}, ${raw[i + 1]}`;
+      }
+    }
+    return found;
+  }
+
+  /** Trailer fields of a chunked body, flattened like rawHeaders(); complete after the body ends. */
+  rawTrailers(): string[] {
+    return this.abortReason || !this.ended ? [] : binding.trailers(this.token);
+  }
+
+  socket(): SocketInfo {
+    if (this.info === null) {
+      this.info = binding.socketInfo(this.token);
+    }
+    return this.info;
+  }
+
+  // ---- request body ----
+
+  /** Receive body chunks. Chunks that arrived earlier are delivered first. */
+  set ondata(listener: ((chunk: Buffer) => void) | null) {
+    this.dataListener = listener;
+    if (listener !== null && this.queued !== null) {
+      const queued = this.queued;
+      this.queued = null;
+      this.queuedBytes = 0;
+      if (this.pausedByQueue) {
+        this.pausedByQueue = false;
+        binding.resume(this.token);
+      }
+      for (const chunk of queued) listener(chunk);
+    }
+    if (listener !== null) this.continueIfAsked();
+  }
+  get ondata(): ((chunk: Buffer) => void) | null {
+    return this.dataListener;
+  }
+
+  /** Called once the body is complete (at once if it already is). */
+  set onend(listener: (() => void) | null) {
+    this.endListener = listener;
+    if (listener !== null && this.ended && this.queued === null) listener();
+  }
+  get onend(): (() => void) | null {
+    return this.endListener;
+  }
+
+  /** Stop reading the connection (body backpressure). */
+  pause(): void {
+    if (!this.abortReason && !this.ended) binding.pause(this.token);
+  }
+  resume(): void {
+    if (!this.abortReason && !this.ended) binding.resume(this.token);
+  }
+
+  /** The whole body. Rejects with RangeError beyond `limit` bytes, RequestAbortedError if the client goes away. */
+  body(limit = Infinity): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      this.onabort = (reason) => reject(new RequestAbortedError(reason));
+      if (this.abortReason) return reject(new RequestAbortedError(this.abortReason));
+      this.ondata = (chunk) => {
+        size += chunk.length;
+        if (size > limit) {
+          this.ondata = null;
+          this.onend = null;
+          reject(new RangeError(`request body exceeds ${limit} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      };
+      this.onend = () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    });
+  }
+
+  /** Send `100 Continue` now; setting `ondata` (or calling body()) does it by itself. */
+  writeContinue(): void {
+    if (!this.abortReason && this.state === State.Head) binding.writeContinue(this.token);
+  }
+
+  private continueIfAsked(): void {
+    if (this.flags & RequestFlags.ExpectContinue && this.state === State.Head && !this.abortReason) {
+      binding.writeContinue(this.token);
+    }
+  }
+
+  // ---- response ----
+
+  /** A complete response in one call: the common case, one native call and one write. */
+  respond(status: number, body?: Body, headers?: HeadersInit, reason?: string): void {
+    if (this.abortReason) return this.finish();
+    this.startResponse();
+    this.finish();
+    binding.respond(this.token, status, reason ?? statusText(status), headerBlock(headers), body === undefined ? undefined : toBuffer(body));
+  }
+
+  /** Start a streamed response; without `contentLength` the body is chunked (close-delimited for HTTP/1.0). */
+  writeHead(status: number, headers?: HeadersInit, contentLength = -1, reason?: string): void {
+    if (this.abortReason) return;
+    this.startResponse();
+    this.state = State.Streaming;
+    binding.writeHead(this.token, status, reason ?? statusText(status), headerBlock(headers), contentLength);
+  }
+
+  /** Returns false when the caller should wait for `ondrain` before writing more. */
+  write(chunk: Body): boolean {
+    if (this.abortReason) return false;
+    if (this.state === State.Head) this.writeHead(200);
+    if (this.state === State.Finished) throw new Error('pyre: write after end');
+    return binding.write(this.token, toBuffer(chunk));
+  }
+
+  /** Finish a streamed response, with an optional last chunk and trailers (chunked bodies only). */
+  end(chunk?: Body, trailers?: HeadersInit): void {
+    if (this.abortReason) return this.finish();
+    if (this.state === State.Head) this.writeHead(200, undefined, chunk === undefined ? 0 : Buffer.byteLength(toBuffer(chunk)));
+    if (this.state === State.Finished) return;
+    this.finish();
+    binding.end(this.token, chunk === undefined ? undefined : toBuffer(chunk), headerBlock(trailers));
+  }
+
+  /** Close the connection at once; the exchange aborts. */
+  destroy(): void {
+    if (!this.abortReason) binding.destroy(this.token);
+  }
+
+  private finish(): void {
+    this.state = State.Finished;
+    this.owner.release(this.token);
+  }
+
+  private startResponse(): void {
+    if (this.state !== State.Head) throw new Error('pyre: response already started');
+  }
+
+  // ---- called by the server ----
+
+  /** @internal */
+  deliver(chunk: Buffer): void {
+    if (this.dataListener !== null) {
+      this.dataListener(chunk);
+      return;
+    }
+    (this.queued ??= []).push(chunk);
+    this.queuedBytes += chunk.length;
+    if (this.queuedBytes > this.owner.highWaterMark && !this.pausedByQueue) {
+      this.pausedByQueue = true;
+      binding.pause(this.token);
+    }
+  }
+
+  /** @internal */
+  deliverEnd(): void {
+    this.ended = true;
+    if (this.endListener !== null && this.queued === null) this.endListener();
+  }
+
+  /** @internal */
+  deliverAbort(reason: AbortReason): void {
+    this.abortReason = reason;
+    this.onabort?.(reason);
+  }
+}

@@ -1,0 +1,63 @@
+// Turning a headers object into the header block the engine writes ("Name: value\r\n" lines),
+// validating every name and value first: the engine trusts the block's line structure.
+
+export type HeaderValue = string | number | readonly (string | number)[];
+export type HeadersInit = Readonly<Record<string, HeaderValue | undefined>> | HeaderBlock;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Field values: visible ASCII, obs-text, space and tab; never CR, LF or NUL.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+export class InvalidHeaderError extends TypeError {
+  constructor(readonly code: 'ERR_INVALID_HTTP_TOKEN' | 'ERR_INVALID_CHAR', message: string) {
+    super(message);
+    this.name = 'InvalidHeaderError';
+  }
+}
+
+export function checkHeaderName(name: string): void {
+  if (!TOKEN.test(name)) {
+    throw new InvalidHeaderError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
+  }
+}
+
+export function checkHeaderValue(name: string, value: string): void {
+  if (!FIELD_VALUE.test(value)) {
+    throw new InvalidHeaderError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+  }
+}
+
+/** A validated, pre-serialised header block: build it once, reuse it on every response. */
+export class HeaderBlock {
+  readonly text: string;
+  constructor(headers: Readonly<Record<string, HeaderValue | undefined>>) {
+    this.text = serialize(headers);
+  }
+}
+
+function serialize(headers: Readonly<Record<string, HeaderValue | undefined>>): string {
+  let text = '';
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    checkHeaderName(name);
+    if (Array.isArray(value)) {
+      for (const item of value as readonly (string | number)[]) text += line(name, String(item));
+    } else {
+      text += line(name, String(value));
+    }
+  }
+  return text;
+}
+
+function line(name: string, value: string): string {
+  checkHeaderValue(name, value);
+  return `${name}: ${value}\r\n`;
+}
+
+/** The header block for `headers`, validated. */
+export function headerBlock(headers: HeadersInit | undefined): string {
+  if (headers === undefined) return '';
+  if (headers instanceof HeaderBlock) return headers.text;
+  return serialize(headers);
+}

@@ -1,0 +1,184 @@
+// The fast-path server: binds the engine to a handler that receives one Exchange per request.
+import { EventEmitter } from 'node:events';
+import { getSystemErrorMap } from 'node:util';
+import { type AbortReason, binding, type ListenResult, type NativeCallbacks } from './binding';
+import { Exchange } from './exchange';
+import { type EngineOptions, resolveLimits } from './options';
+
+export type Handler = (exchange: Exchange) => void | Promise<void>;
+
+export interface ListenOptions {
+  port?: number;
+  /** Default '::' (dual-stack, so 127.0.0.1 and ::1 both reach it), or 0.0.0.0 where IPv6 is off. */
+  host?: string;
+  backlog?: number;
+  ipv6Only?: boolean;
+  reusePort?: boolean;
+}
+
+export interface AddressInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+export interface NativeServerOptions extends EngineOptions {
+  /** @internal Native router id (the framework's route table). */
+  router?: number;
+}
+
+/**
+ * Events: 'listening', 'close' (stopped listening and every connection is gone),
+ * 'handlerError' (err, exchange) when a handler throws or rejects.
+ */
+export class NativeServer extends EventEmitter {
+  private readonly id: number;
+  private readonly live = new Map<number, Exchange>();
+  private bound: AddressInfo | null = null;
+  private closing = false;
+  /** @internal */
+  readonly highWaterMark: number;
+
+  constructor(private handler: Handler, options: NativeServerOptions = {}) {
+    super();
+    const limits = resolveLimits(options, options.router ?? -1);
+    this.highWaterMark = limits.highWaterMark;
+    this.id = binding.serverCreate(limits, this.callbacks());
+  }
+
+  /** Replace the handler; requests already dispatched keep the old one. */
+  setHandler(handler: Handler): void {
+    this.handler = handler;
+  }
+
+  get listening(): boolean {
+    return this.bound !== null;
+  }
+
+  /** Binds synchronously (address() is valid on return); 'listening' is emitted on the next tick. */
+  listen(options: ListenOptions = {}): AddressInfo {
+    if (this.bound) throw Object.assign(new Error('Listen method has been called more than once without closing.'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${String(port)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
+    }
+    const host = options.host ?? '::';
+    let result: ListenResult;
+    try {
+      result = binding.serverListen(this.id, host, port, options.backlog ?? 511, options.ipv6Only ?? false, options.reusePort ?? false);
+    } catch (err) {
+      throw listenError(err, host, port);
+    }
+    this.bound = { address: result.address, family: result.family, port: result.port };
+    this.closing = false;
+    process.nextTick(() => this.emit('listening'));
+    return this.bound;
+  }
+
+  address(): AddressInfo | null {
+    return this.bound;
+  }
+
+  /** Stop accepting; in-flight exchanges finish, idle keep-alive connections close. 'close' follows when none is left. */
+  close(callback?: (err?: Error) => void): this {
+    if (callback) {
+      if (this.bound === null && !this.closing) {
+        process.nextTick(callback, Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' }));
+        return this;
+      }
+      this.once('close', callback);
+    }
+    if (this.bound === null) return this;
+    this.bound = null;
+    this.closing = true;
+    binding.serverStopListening(this.id);
+    binding.serverCloseIdle(this.id);
+    return this;
+  }
+
+  closeIdleConnections(): void {
+    binding.serverCloseIdle(this.id);
+  }
+
+  closeAllConnections(): void {
+    binding.serverCloseAll(this.id);
+  }
+
+  get connections(): number {
+    return binding.serverConnectionCount(this.id);
+  }
+
+  /** Change limits and timeouts; they apply to requests that start afterwards. */
+  setOptions(options: NativeServerOptions): void {
+    binding.serverSetLimits(this.id, resolveLimits(options, options.router ?? -1));
+  }
+
+  /** @internal The exchange's response is complete: the engine sends nothing more for it. */
+  release(token: number): void {
+    this.live.delete(token);
+  }
+
+  private dispatch(exchange: Exchange): void {
+    let result: void | Promise<void>;
+    try {
+      result = this.handler(exchange);
+    } catch (err) {
+      this.failed(exchange, err);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(undefined, (err: unknown) => this.failed(exchange, err));
+    }
+  }
+
+  /** A handler threw: answer 500 if nothing was sent yet, else cut the connection. Logged once. */
+  private failed(exchange: Exchange, err: unknown): void {
+    if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, exchange);
+    else console.error('pyre: unhandled error in request handler:', err);
+    if (exchange.finished) return;
+    if (exchange.headersSent) exchange.destroy();
+    else exchange.respond(500, 'Internal Server Error', { 'content-type': 'text/plain; charset=utf-8' });
+  }
+
+  private callbacks(): NativeCallbacks {
+    const live = this.live;
+    return {
+      onRequest: (token, method, url, flags, route = -1, params) => {
+        const exchange = new Exchange(token, method, url, flags, route, params, this);
+        this.dispatch(exchange);
+        // Only exchanges that will hear from the engine again are tracked.
+        if (!exchange.finished) live.set(token, exchange);
+      },
+      onData: (token, chunk) => live.get(token)?.deliver(chunk),
+      onEnd: (token) => live.get(token)?.deliverEnd(),
+      onAbort: (token, reason: AbortReason) => {
+        const exchange = live.get(token);
+        live.delete(token);
+        exchange?.deliverAbort(reason);
+      },
+      onDrain: (token) => live.get(token)?.ondrain?.(),
+      onIdle: () => {
+        if (this.closing) {
+          this.closing = false;
+          process.nextTick(() => this.emit('close'));
+        }
+      },
+    };
+  }
+}
+
+/** A bind/listen failure as node reports it: `listen EADDRINUSE: address already in use :::8080`. */
+function listenError(err: unknown, host: string, port: number): Error {
+  const errno = (err as { errno?: number }).errno;
+  if (typeof errno !== 'number') return err as Error;
+  const [code, description] = getSystemErrorMap().get(errno) ?? ['UNKNOWN', 'unknown error'];
+  const syscall = (err as { syscall?: string }).syscall === 'bind' ? 'listen' : String((err as { syscall?: string }).syscall);
+  return Object.assign(new Error(`${syscall} ${code}: ${description} ${host}:${port}`), { code, errno, syscall, address: host, port });
+}
+
+/** Start a fast-path server: `serve(handler)` or `serve(options, handler)`; call `listen()` on it. */
+export function serve(handler: Handler): NativeServer;
+export function serve(options: NativeServerOptions, handler: Handler): NativeServer;
+export function serve(a: Handler | NativeServerOptions, b?: Handler): NativeServer {
+  return typeof a === 'function' ? new NativeServer(a) : new NativeServer(b as Handler, a);
+}

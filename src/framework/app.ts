@@ -1,0 +1,302 @@
+// The App: the route table (compiled in the native router), the global middleware level,
+// sessions, and the request pipeline shared by every transport.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import lightMyRequest, { type InjectOptions, type Response as InjectedResponse } from 'light-my-request';
+import { binding } from '../engine/binding';
+import type { Exchange } from '../engine/exchange';
+import type { EngineOptions } from '../engine/options';
+import { NativeServer } from '../engine/server';
+import { AppServer } from './app-server';
+import { Blueprint, levelOf } from './blueprint';
+import { expiredCookie } from './cookies';
+import { endpointsOf, type EndpointDefinition, type EndpointHandler } from './endpoint';
+import { HttpError } from './errors';
+import { callerDirectory, importFrom } from './load';
+import { emptyLevel, runLevel, type ErrorHandler, type Level, type Middleware } from './middleware';
+import { Request, type RequestContext } from './request';
+import { Response } from './responses/response';
+import { TextResponse } from './responses/simple';
+import { toResponse } from './result';
+import { SessionSealer, type SessionOptions } from './session';
+import { ExchangeTransport } from './transport/exchange';
+import { NodeTransport } from './transport/node';
+import type { Transport } from './transport/transport';
+
+export interface Logger {
+  error(message: string, error?: unknown): void;
+}
+
+export interface AppOptions extends EngineOptions {
+  /** Secrets for the session cookie: the first seals, all open (rotate by prepending). */
+  sessionKeys?: string[];
+  session?: SessionOptions;
+  /** Error responses include the stack trace. Never in production. */
+  debug?: boolean;
+  /** Bytes request.read()/text()/json() accept (413 beyond). Default 1 MiB. */
+  bodyLimit?: number;
+  /** Where unhandled errors are logged. Default console. */
+  logger?: Logger;
+}
+
+export interface ConverterSpec {
+  /** A regular expression (linear-time `regex` syntax) one whole path segment must match. */
+  pattern: string;
+  /** Turns the matched text into the handler's argument; throwing means the route does not match (404). */
+  convert?: (value: string) => unknown;
+}
+
+export interface MountOptions {
+  /** Prepended to every endpoint path of the blueprint, e.g. '/api'. */
+  prefix?: string;
+}
+
+type Convert = (value: string) => unknown;
+
+/** A route as the app runs it. */
+interface Route {
+  readonly id: number;
+  readonly label: string;
+  readonly blueprint: Blueprint;
+  readonly handler: EndpointHandler;
+  /** Around the endpoint level; both read live, so middleware added later applies. */
+  readonly blueprintLevel: Level;
+  readonly endpointLevel: Level;
+  readonly paramNames: readonly string[];
+  /** A convert function per parameter position, for user converters that have one. */
+  readonly converts: readonly (Convert | undefined)[] | null;
+}
+
+const PARAMETER = /\{([^}:]*)(?::([^}]*))?\}/g;
+const TEXT = { 'content-type': 'text/plain; charset=utf-8' } as const;
+
+// An App that is garbage-collected frees its native route table.
+const routerCleanup = new FinalizationRegistry<number>((id) => binding.routerDestroy(id));
+
+export class App {
+  readonly debug: boolean;
+  private readonly routerId: number;
+  private readonly routes = new Map<number, Route>();
+  private readonly mounted = new Map<Blueprint, Route[]>();
+  private readonly converters = new Map<string, Convert | undefined>();
+  private readonly global = emptyLevel();
+  private readonly context: RequestContext;
+  private readonly sessionOptions: SessionOptions;
+  private readonly engineOptions: EngineOptions;
+  private readonly logger: Logger;
+
+  /** The app as a node `(req, res)` handler: for http.createServer, compat servers and inject(). */
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const transport = new NodeTransport(req, res);
+    const target = transport.target;
+    const q = target.indexOf('?');
+    const match = binding.routerLookup(this.routerId, transport.method, q === -1 ? target : target.slice(0, q));
+    void this.serve(transport, match.route, match.params);
+  };
+
+  constructor(options: AppOptions = {}) {
+    const { sessionKeys, session = {}, debug = false, bodyLimit = 1 << 20, logger = defaultLogger, ...engineOptions } = options;
+    this.debug = debug;
+    this.logger = logger;
+    this.engineOptions = engineOptions;
+    this.sessionOptions = session;
+    this.context = {
+      bodyLimit,
+      sealer: sessionKeys === undefined ? null : new SessionSealer(sessionKeys),
+      sessionCookie: session.cookieName ?? 'pyre_session',
+    };
+    this.routerId = binding.routerCreate();
+    routerCleanup.register(this, this.routerId);
+  }
+
+  /** Global middleware, outermost: it also sees 404, 405 and OPTIONS responses. */
+  use(...middleware: Middleware[]): this {
+    this.global.middleware.push(...middleware);
+    return this;
+  }
+
+  /** Global error handlers, tried after endpoint and blueprint ones. */
+  onError(...handlers: ErrorHandler[]): this {
+    this.global.errorHandlers.push(...handlers);
+    return this;
+  }
+
+  /** Registers `{param:name}`: segments matching `pattern` (anchored), passed through `convert`. */
+  addConverter(name: string, spec: ConverterSpec): this {
+    binding.routerAddConverter(this.routerId, name, spec.pattern);
+    this.converters.set(name, spec.convert);
+    return this;
+  }
+
+  /** Adds a blueprint's routes, at once even while serving; all or none of them on a conflict. */
+  addBlueprint(blueprint: Blueprint, options: MountOptions = {}): this {
+    if (!(blueprint instanceof Blueprint)) throw new TypeError('pyre: addBlueprint expects a Blueprint instance');
+    if (this.mounted.has(blueprint)) throw new Error(`pyre: ${blueprint.constructor.name} is already added`);
+    const prefix = options.prefix ?? '';
+    const added: Route[] = [];
+    try {
+      for (const definition of endpointsOf(blueprint)) added.push(this.addRoute(blueprint, prefix, definition));
+    } catch (err) {
+      for (const route of added) this.dropRoute(route);
+      throw err;
+    }
+    this.mounted.set(blueprint, added);
+    return this;
+  }
+
+  /** Removes a blueprint's routes; requests already routed to them finish normally. */
+  removeBlueprint(blueprint: Blueprint): boolean {
+    const routes = this.mounted.get(blueprint);
+    if (routes === undefined) return false;
+    for (const route of routes) this.dropRoute(route);
+    this.mounted.delete(blueprint);
+    return true;
+  }
+
+  /** Imports a module (path as for `require`, relative to the caller) and runs its `setup(app)`. */
+  async load(modulePath: string): Promise<void> {
+    const loaded = (await importFrom(modulePath, callerDirectory())) as { setup?: unknown; default?: { setup?: unknown } } | null;
+    const setup = loaded?.setup ?? loaded?.default?.setup;
+    if (typeof setup !== 'function') throw new Error(`pyre: app.load(${JSON.stringify(modulePath)}): the module exports no setup(app) function`);
+    await (setup as (app: App) => unknown)(this);
+  }
+
+  /** Serves the app on the native fast path. Without a host it listens on `::`, reachable over IPv4 and IPv6. */
+  async listen(port = 0, host?: string): Promise<AppServer> {
+    const server = new NativeServer((exchange) => this.serveExchange(exchange), { ...this.engineOptions, router: this.routerId });
+    server.listen({ port, host });
+    return new AppServer(server);
+  }
+
+  /** Runs a request without a socket (light-my-request). */
+  inject(options: InjectOptions | string): Promise<InjectedResponse> {
+    return lightMyRequest(this.handler, options);
+  }
+
+  // ---- routes ----
+
+  private addRoute(blueprint: Blueprint, prefix: string, definition: EndpointDefinition): Route {
+    const pattern = prefix + definition.path;
+    const methods = [...definition.methods];
+    const label = `${methods.join(',')} ${pattern} (${blueprint.constructor.name}.${definition.name})`;
+    let id: number;
+    try {
+      const conflict = binding.routerConflict(this.routerId, methods, pattern);
+      const other = this.routes.get(conflict);
+      if (other !== undefined) throw new Error(`route ${label} conflicts with ${other.label}`);
+      id = binding.routerAdd(this.routerId, methods, pattern);
+    } catch (err) {
+      throw new Error(`pyre: ${(err as Error).message.includes(label) ? '' : `${label}: `}${(err as Error).message}`);
+    }
+    const parameters = [...pattern.matchAll(PARAMETER)];
+    const converts = parameters.map((p) => (p[2] === undefined ? undefined : this.converters.get(p[2])));
+    const route: Route = {
+      id,
+      label,
+      blueprint,
+      handler: definition.handler,
+      blueprintLevel: levelOf(blueprint),
+      endpointLevel: { middleware: definition.middleware, errorHandlers: definition.errorHandlers },
+      paramNames: parameters.map((p) => p[1]),
+      converts: converts.some((c) => c !== undefined) ? converts : null,
+    };
+    this.routes.set(id, route);
+    return route;
+  }
+
+  private dropRoute(route: Route): void {
+    binding.routerRemove(this.routerId, route.id);
+    this.routes.delete(route.id);
+  }
+
+  // ---- the pipeline ----
+
+  private serveExchange(exchange: Exchange): Promise<void> {
+    const route = exchange.route;
+    // A request routed before a blueprint was removed (pipelined, not yet dispatched) is routed again.
+    if (route >= 0 && !this.routes.has(route)) {
+      const match = binding.routerLookup(this.routerId, exchange.method, exchange.path);
+      return this.serve(new ExchangeTransport(exchange), match.route, match.params);
+    }
+    return this.serve(new ExchangeTransport(exchange), route, exchange.params ?? []);
+  }
+
+  private async serve(transport: Transport, routeId: number, params: readonly unknown[]): Promise<void> {
+    const route = this.routes.get(routeId);
+    const args = route === undefined ? null : convertParams(route, params);
+    const named: Record<string, unknown> = {};
+    if (route !== undefined && args !== null) route.paramNames.forEach((name, i) => (named[name] = args[i]));
+    const request = new Request(transport, this.context, named);
+    let response: Response;
+    try {
+      response = await runLevel(this.global, request, () =>
+        route !== undefined && args !== null ? runRoute(route, request, args) : Promise.resolve(this.unrouted(transport, routeId)),
+      );
+    } catch (error) {
+      response = this.errorResponse(error, route);
+    }
+    this.commitSession(request, response);
+    try {
+      await response.send(transport);
+    } catch (error) {
+      if (transport.headersSent) this.logger.error(`pyre: sending the response of ${transport.method} ${transport.target} failed`, error);
+      else await this.errorResponse(error, route).send(transport);
+    }
+  }
+
+  /** 404, or for a path some route takes with other methods: 405 or the OPTIONS answer. */
+  private unrouted(transport: Transport, routeId: number): Response {
+    if (routeId !== -2) return new TextResponse('Not Found', { status: 404 });
+    const target = transport.target;
+    const q = target.indexOf('?');
+    const allow = [...binding.routerAllow(this.routerId, q === -1 ? target : target.slice(0, q)), 'OPTIONS'].sort().join(', ');
+    if (transport.method === 'OPTIONS') return new Response(undefined, { status: 204, headers: { allow } });
+    return new TextResponse('Method Not Allowed', { status: 405, headers: { allow } });
+  }
+
+  private errorResponse(error: unknown, route: Route | undefined): Response {
+    if (error instanceof HttpError) return new TextResponse(error.message, { status: error.status });
+    this.logger.error(`pyre: unhandled error${route === undefined ? '' : ` in ${route.label}`}`, error);
+    const body = this.debug && error instanceof Error ? (error.stack ?? String(error)) : 'Internal Server Error';
+    return new Response(body, { status: 500, headers: TEXT });
+  }
+
+  private commitSession(request: Request, response: Response): void {
+    const session = request.openedSession;
+    const sealer = this.context.sealer;
+    if (session === undefined || !session.dirty || sealer === null) return;
+    const options = this.sessionOptions;
+    const cookie = { domain: options.domain, path: options.path ?? '/', secure: options.secure, sameSite: options.sameSite ?? 'Lax' } as const;
+    const name = this.context.sessionCookie;
+    if (session.size === 0) {
+      response.deleteCookie(name, cookie);
+    } else {
+      const maxAge = options.maxAge ?? 14 * 24 * 3600;
+      response.setCookie(name, sealer.seal(session, maxAge), { ...cookie, maxAge, httpOnly: true });
+    }
+  }
+}
+
+const defaultLogger: Logger = { error: (message, error) => console.error(message, error) };
+
+/** Blueprint level outside, endpoint level inside: middleware runs outer to inner, errors are handled inner first. */
+function runRoute(route: Route, request: Request, args: readonly unknown[]): Promise<Response> {
+  const call = async (): Promise<Response> => toResponse(await route.handler.call(route.blueprint, request, ...args));
+  return runLevel(route.blueprintLevel, request, () => runLevel(route.endpointLevel, request, call));
+}
+
+/** The handler's arguments, or null when a user converter rejects its value (the route does not match). */
+function convertParams(route: Route, params: readonly unknown[]): unknown[] | null {
+  if (route.converts === null) return params as unknown[];
+  const args = [...params];
+  for (let i = 0; i < args.length; i++) {
+    const convert = route.converts[i];
+    if (convert === undefined) continue;
+    try {
+      args[i] = convert(args[i] as string);
+    } catch {
+      return null;
+    }
+    if (args[i] === undefined) return null;
+  }
+  return args;
+}
