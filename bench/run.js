@@ -32,7 +32,7 @@ async function benchServer(server, running, tool, modes, settings, results) {
       const cpuBefore = running.cpuSeconds();
       const measured = await tool.measure({ url, connections: settings.connections, seconds: settings.duration, pipeline: mode.pipeline });
       const cpu = running.cpuSeconds() - cpuBefore;
-      if (running.exited !== null) throw new Error(`the server exited (${running.exited}) under load: ${running.output.trim()}`);
+      if (running.exited !== null) throw running.failure(`the server exited (${running.exited}) under load`);
       const result = {
         server: server.name,
         route: target.route,
@@ -104,14 +104,15 @@ async function main() {
       await benchServer(server, running, loadGenerator, modes, settings, results);
     } catch (err) {
       console.log(`  failed: ${err.message}`);
-      skipped.push({ server: server.name, why: `failed: ${err.message}` });
+      skipped.push({ server: server.name, why: `failed: ${err.message}`, output: err.output });
     } finally {
       await running?.stop();
     }
   }
 
   const find = (server, route, mode) => results.find((r) => r.server === server && r.route === route && r.mode === mode);
-  const targets = evaluateTargets(find);
+  // Only the targets about servers this run was asked to measure.
+  const targets = evaluateTargets(find).filter((target) => servers.some((server) => server.name === target.subject));
   console.log(formatReport({ results, skipped, targets, settings }));
   const file = saveRun({
     date: new Date().toISOString(),

@@ -1,6 +1,7 @@
 // node:http's Server API over the engine's NativeServer.
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
+import { getSystemErrorMap } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
 import type { EngineOptions } from '../src/engine/options';
@@ -72,8 +73,10 @@ export class Server extends EventEmitter {
       this.native.listen({ ...options, reusePort });
     } catch (err) {
       // node reports bind failures (EADDRINUSE, EACCES) as an 'error' event, not a throw.
-      if ((err as { syscall?: string }).syscall === undefined) throw err;
-      process.nextTick(() => this.emit('error', err));
+      const errno = (err as { errno?: number }).errno;
+      if (typeof errno !== 'number') throw err;
+      const failure = listenError(errno, options.host ?? '::', options.port ?? 0);
+      process.nextTick(() => this.emit('error', failure));
     }
     return this;
   }
@@ -153,6 +156,12 @@ export class Server extends EventEmitter {
     this.engineOptions[name] = ms;
     this.native.setOptions(this.engineOptions);
   }
+}
+
+/** The error node's net.Server emits for a failed bind, e.g. `listen EADDRINUSE: address already in use 127.0.0.1:80`. */
+function listenError(errno: number, address: string, port: number): NodeJS.ErrnoException {
+  const [code, description] = getSystemErrorMap().get(errno) ?? [`Unknown system error ${errno}`, 'unknown error'];
+  return Object.assign(new Error(`listen ${code}: ${description} ${address}:${port}`), { errno, code, syscall: 'listen', address, port });
 }
 
 /** node's http.createServer([options][, requestListener]), served by the engine. */

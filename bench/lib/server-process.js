@@ -43,6 +43,12 @@ function sameBody(expected, seen, type) {
   }
 }
 
+/** The line of a server's output that says what went wrong: its first error line, else its last line. */
+function gist(output) {
+  const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.find((line) => /^(\w*Error|pyre:|uws:)/.test(line)) ?? lines.at(-1) ?? '(no output)';
+}
+
 class ServerProcess {
   constructor(child, port) {
     this.child = child;
@@ -79,11 +85,16 @@ class ServerProcess {
   async waitUntilListening() {
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      if (this.exited !== null) throw new Error(`exited (${this.exited}) before listening: ${this.output.trim()}`);
+      if (this.exited !== null) throw this.failure(`exited (${this.exited}) before listening`);
       if (await this.accepts()) return;
       await sleep(50);
     }
-    throw new Error(`not listening on port ${this.port} after ${START_TIMEOUT_MS / 1000} s: ${this.output.trim()}`);
+    throw this.failure(`not listening on port ${this.port} after ${START_TIMEOUT_MS / 1000} s`);
+  }
+
+  /** An Error saying `what` with the gist of the server's output; `output` keeps all of it. */
+  failure(what) {
+    return Object.assign(new Error(`${what}: ${gist(this.output)}`), { output: this.output });
   }
 
   accepts() {

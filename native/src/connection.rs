@@ -560,14 +560,16 @@ impl Conn {
     }
 
     /// Decides the framing of a response about to start, and writes its head.
-    fn start_response(&mut self, idx: usize, status: u16, reason: &[u8], block: &[u8], body_len: Option<u64>) -> CallResult<BodyFraming> {
+    /// `body_len` is the body's length when known in advance (a complete response, or a
+    /// declared Content-Length).
+    fn start_response(&mut self, idx: usize, status: u16, reason: &[u8], block: &[u8], info: &BlockInfo, body_len: Option<u64>) -> CallResult<BodyFraming> {
         if !(100..=999).contains(&status) {
             return Err("status code must be between 100 and 999");
         }
         if reason.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
             return Err("invalid character in status message");
         }
-        let info: BlockInfo = writer::scan_block(block)?;
+        let info = *info;
         let loop_ms = self.server().now();
         let closing_server = self.server().closing();
         let ex = &mut self.queue[idx];
@@ -640,34 +642,17 @@ impl Conn {
     }
 
     /// A complete response in one call.
-    pub fn respond(&mut self, seq: u32, status: u16, reason: &[u8], block: &[u8], body: &[u8]) -> CallResult<()> {
+    pub fn respond(&mut self, seq: u32, status: u16, reason: &[u8], block: &[u8], info: &BlockInfo, body: &[u8]) -> CallResult<()> {
         let idx = self.live_index(seq)?;
-        let framing = self.start_response(idx, status, reason, block, Some(body.len() as u64))?;
+        let framing = self.start_response(idx, status, reason, block, info, Some(body.len() as u64))?;
         self.body_bytes(idx, framing, body)?;
         self.finish_response(idx, b"");
         Ok(())
     }
 
-    pub fn write_head(&mut self, seq: u32, status: u16, reason: &[u8], block: &[u8], length: Option<u64>) -> CallResult<()> {
+    pub fn write_head(&mut self, seq: u32, status: u16, reason: &[u8], block: &[u8], info: &BlockInfo, length: Option<u64>) -> CallResult<()> {
         let idx = self.live_index(seq)?;
-        if status == 101 {
-            self.start_response(idx, status, reason, block, None)?;
-            return Ok(());
-        }
-        let block_owned;
-        let block = match length {
-            // A declared length travels as a header of the block, so the framing logic sees one source.
-            Some(n) if !writer::scan_block(block)?.content_length.is_some() => {
-                let mut b = block.to_vec();
-                b.extend_from_slice(b"Content-Length: ");
-                writer::push_decimal(&mut b, n);
-                b.extend_from_slice(b"\r\n");
-                block_owned = b;
-                &block_owned[..]
-            }
-            _ => block,
-        };
-        self.start_response(idx, status, reason, block, None)?;
+        self.start_response(idx, status, reason, block, info, length)?;
         self.mark_dirty();
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! `js` hands it to JavaScript, and the response comes back through the functions below into
 //! `connection` and `writer`, which frame it and write it out.
 
+mod blocks;
 mod chunked;
 mod connection;
 mod exchange;
@@ -167,30 +168,59 @@ unsafe extern "C" fn server_destroy(env: sys::napi_env, info: sys::napi_callback
     undefined(env)
 }
 
-/// respond(token, status, reason, head, body)
+/// The status line's reason (given, or the standard phrase) and the header block (text, or
+/// the id of a registered block), with what the block says about framing.
+unsafe fn with_head<T>(
+    a: &Args<5>,
+    status: u16,
+    f: impl FnOnce(&[u8], &[u8], &writer::BlockInfo) -> Result<T, &'static str>,
+) -> Result<T, &'static str> {
+    let given = (!a.is_undefined(2)).then(|| a.bytes(2, BytesArg::Reason));
+    let reason = given.as_deref().unwrap_or(writer::status_phrase(status).as_bytes());
+    if a.is_number(3) {
+        return blocks::with(a.u32(3), |block, info| f(reason, block, info)).unwrap_or(Err("unknown header block"));
+    }
+    let block = a.bytes(3, BytesArg::Head);
+    let info = writer::scan_block(&block)?;
+    f(reason, &block, &info)
+}
+
+/// respond(token, status, reason | undefined, head | blockId, body)
 unsafe extern "C" fn respond(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<5>::get(env, info);
     let status = a.u32(1) as u16;
     on_conn(env, a.f64(0), |conn, seq| {
-        let reason = a.bytes(2, BytesArg::Reason);
-        let head = a.bytes(3, BytesArg::Head);
         let body = a.bytes(4, BytesArg::Body);
-        conn.respond(seq, status, &reason, &head, &body)?;
+        with_head(&a, status, |reason, block, block_info| conn.respond(seq, status, reason, block, block_info, &body))?;
         Ok(undefined(env))
     })
 }
 
-/// writeHead(token, status, reason, head, contentLength)
+/// writeHead(token, status, reason | undefined, head | blockId, contentLength)
 unsafe extern "C" fn write_head(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<5>::get(env, info);
     let status = a.u32(1) as u16;
     let length = a.f64(4);
     on_conn(env, a.f64(0), |conn, seq| {
-        let reason = a.bytes(2, BytesArg::Reason);
-        let head = a.bytes(3, BytesArg::Head);
-        conn.write_head(seq, status, &reason, &head, (length >= 0.0).then_some(length as u64))?;
+        let length = (length >= 0.0).then_some(length as u64);
+        with_head(&a, status, |reason, block, block_info| conn.write_head(seq, status, reason, block, block_info, length))?;
         Ok(undefined(env))
     })
+}
+
+/// registerBlock(text) -> id: a header block checked once and named by number afterwards.
+unsafe extern "C" fn register_block(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    match blocks::register(a.bytes(0, BytesArg::Head).to_vec()) {
+        Ok(id) => a.u32_value(id),
+        Err(m) => throw(env, m),
+    }
+}
+
+unsafe extern "C" fn release_block(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    blocks::release(a.u32(0));
+    undefined(env)
 }
 
 /// write(token, chunk) -> boolean
@@ -306,7 +336,7 @@ unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_in
 
 type RawFn = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
-const EXPORTS: [(&str, RawFn); 19] = [
+const EXPORTS: [(&str, RawFn); 21] = [
     ("serverCreate", server_create),
     ("serverListen", server_listen),
     ("serverStopListening", server_stop_listening),
@@ -326,6 +356,8 @@ const EXPORTS: [(&str, RawFn); 19] = [
     ("resume", resume),
     ("destroy", destroy),
     ("socketInfo", socket_info),
+    ("registerBlock", register_block),
+    ("releaseBlock", release_block),
 ];
 
 #[napi_derive::napi(module_exports)]

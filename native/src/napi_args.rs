@@ -20,6 +20,9 @@ pub enum BytesArg {
     Body = 2,
 }
 
+/// Room tried first for a string argument (scratch buffers keep any larger capacity they grow).
+const SHORT_STRING: usize = 1024;
+
 thread_local! {
     static SCRATCH: RefCell<[Vec<u8>; 3]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
 }
@@ -80,6 +83,20 @@ impl<const N: usize> Args<N> {
         out
     }
 
+    pub fn is_undefined(&self, i: usize) -> bool {
+        let mut kind = 0;
+        // SAFETY: type query on a live argument.
+        unsafe { sys::napi_typeof(self.env, self.v[i], &mut kind) };
+        kind == sys::ValueType::napi_undefined
+    }
+
+    pub fn is_number(&self, i: usize) -> bool {
+        let mut kind = 0;
+        // SAFETY: type query on a live argument.
+        unsafe { sys::napi_typeof(self.env, self.v[i], &mut kind) };
+        kind == sys::ValueType::napi_number
+    }
+
     pub fn string(&self, i: usize) -> String {
         String::from_utf8_lossy(&self.bytes(i, BytesArg::Reason)).into_owned()
     }
@@ -96,11 +113,18 @@ impl<const N: usize> Args<N> {
             let mut kind = 0;
             sys::napi_typeof(env, value, &mut kind);
             if kind == sys::ValueType::napi_string {
-                let mut len = 0usize;
-                sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len);
-                buf.reserve(len + 1);
+                // Try the scratch buffer's room first: one call for the common short string. A
+                // truncated copy stops within 4 bytes of the end (a NUL and at most a 3-byte
+                // partial character), so anything shorter is complete.
+                buf.reserve(SHORT_STRING);
                 let mut written = 0usize;
-                sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), len + 1, &mut written);
+                sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), buf.capacity(), &mut written);
+                if written + 4 >= buf.capacity() {
+                    let mut len = 0usize;
+                    sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len);
+                    buf.reserve(len + 1);
+                    sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), len + 1, &mut written);
+                }
                 buf.set_len(written);
             } else if kind == sys::ValueType::napi_object {
                 let mut data = ptr::null_mut();

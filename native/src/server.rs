@@ -4,6 +4,7 @@
 
 use std::cell::UnsafeCell;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::mem::ManuallyDrop;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::raw::c_int;
@@ -22,7 +23,7 @@ pub struct Server {
     pub limits: Limits,
     pub callbacks: Callbacks,
     listener: Option<Listener>,
-    conns: HashSet<u32>,
+    conns: IdSet,
     sweep: *mut uv::Handle,
     /// stopListening() was called: connections finish, none are accepted, idle ones close.
     stopped: bool,
@@ -36,9 +37,31 @@ struct Listener {
 
 /// Everything the engine keeps on this thread. Node runs JavaScript and the loop on one
 /// thread; a worker thread with its own loop gets its own Engine.
+/// Hashes u32 ids as themselves: they are unique counters, so SipHash would buy nothing on
+/// the per-request connection lookup.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0 << 8 | u64::from(b);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n);
+    }
+}
+
+pub type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
+pub type IdSet = HashSet<u32, BuildHasherDefault<IdHasher>>;
+
 pub struct Engine {
-    servers: HashMap<u32, Box<Server>>,
-    conns: HashMap<u32, *mut Conn>,
+    servers: IdMap<Box<Server>>,
+    conns: IdMap<*mut Conn>,
     next_server: u32,
     next_conn: u32,
     /// Connections with output or input work waiting for the next flush point.
@@ -50,8 +73,8 @@ thread_local! {
     // Never dropped: at thread exit Node's environment is already gone, and dropping the
     // servers' JavaScript references then would call into a dead napi env.
     static ENGINE: UnsafeCell<ManuallyDrop<Engine>> = UnsafeCell::new(ManuallyDrop::new(Engine {
-        servers: HashMap::new(),
-        conns: HashMap::new(),
+        servers: IdMap::default(),
+        conns: IdMap::default(),
         next_server: 1,
         next_conn: 1,
         dirty: Vec::new(),
@@ -225,7 +248,7 @@ pub fn create_server(lp: *mut uv::Loop, limits: Limits, callbacks: Callbacks) ->
         limits,
         callbacks,
         listener: None,
-        conns: HashSet::new(),
+        conns: IdSet::default(),
         sweep: std::ptr::null_mut(),
         stopped: false,
         destroy_requested: false,

@@ -96,10 +96,16 @@ export interface Binding {
   /** Frees the server once it has stopped listening and has no connections. */
   serverDestroy(server: number): void;
 
-  /** A complete response in one call. `head` is the header block ("Name: value\r\n" lines). */
-  respond(token: number, status: number, reason: string, head: string, body: string | Buffer | undefined): void;
+  /**
+   * A complete response in one call. `reason` undefined: the standard phrase. `head` is the
+   * header block ("Name: value\r\n" lines) or the id of a registered one.
+   */
+  respond(token: number, status: number, reason: string | undefined, head: string | number, body: string | Buffer | undefined): void;
   /** Starts a streamed response. `contentLength` -1 = unknown (chunked, or close-delimited for 1.0). */
-  writeHead(token: number, status: number, reason: string, head: string, contentLength: number): void;
+  writeHead(token: number, status: number, reason: string | undefined, head: string | number, contentLength: number): void;
+  /** Checks a header block once and returns an id to pass as `head` from then on. */
+  registerBlock(head: string): number;
+  releaseBlock(id: number): void;
   /** Returns false once the connection's unsent output passes the high-water mark (onDrain follows). */
   write(token: number, chunk: string | Buffer): boolean;
   /** Ends a streamed response; `trailers` is a header block sent after a chunked body. */

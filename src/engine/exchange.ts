@@ -1,8 +1,7 @@
 // One HTTP exchange on the fast path: the request as received and the response being made.
 // A single object per request keeps allocation low; the engine holds the bytes, JS holds a token.
 import { AbortReason, binding, RequestFlags, type SocketInfo } from './binding';
-import { headerBlock, type HeadersInit } from './headers';
-import { statusText } from './status';
+import { headerBlock, type HeadersInit, trailerBlock } from './headers';
 
 export type Body = string | Buffer | Uint8Array;
 
@@ -43,6 +42,8 @@ export class Exchange {
   private pausedByQueue = false;
   private info: SocketInfo | null = null;
   private headerCache: string[] | null = null;
+  /** @internal The server tracks this exchange for later engine callbacks. */
+  tracked = false;
   /** Set once the exchange ended without finishing (client gone, timeout, destroy). */
   abortReason: AbortReason | 0 = 0;
   /** Called when the client goes away before the exchange finishes. */
@@ -203,7 +204,7 @@ export class Exchange {
     if (this.abortReason) return this.finish();
     this.startResponse();
     this.finish();
-    binding.respond(this.token, status, reason ?? statusText(status), headerBlock(headers), body === undefined ? undefined : toBuffer(body));
+    binding.respond(this.token, status, reason, headerBlock(headers), body === undefined ? undefined : toBuffer(body));
   }
 
   /** Start a streamed response; without `contentLength` the body is chunked (close-delimited for HTTP/1.0). */
@@ -211,7 +212,7 @@ export class Exchange {
     if (this.abortReason) return;
     this.startResponse();
     this.state = State.Streaming;
-    binding.writeHead(this.token, status, reason ?? statusText(status), headerBlock(headers), contentLength);
+    binding.writeHead(this.token, status, reason, headerBlock(headers), contentLength);
   }
 
   /** Returns false when the caller should wait for `ondrain` before writing more. */
@@ -228,7 +229,7 @@ export class Exchange {
     if (this.state === State.Head) this.writeHead(200, undefined, chunk === undefined ? 0 : Buffer.byteLength(toBuffer(chunk)));
     if (this.state === State.Finished) return;
     this.finish();
-    binding.end(this.token, chunk === undefined ? undefined : toBuffer(chunk), headerBlock(trailers));
+    binding.end(this.token, chunk === undefined ? undefined : toBuffer(chunk), trailerBlock(trailers));
   }
 
   /** Close the connection at once; the exchange aborts. */
@@ -238,7 +239,7 @@ export class Exchange {
 
   private finish(): void {
     this.state = State.Finished;
-    this.owner.release(this.token);
+    if (this.tracked) this.owner.release(this.token);
   }
 
   private startResponse(): void {

@@ -1,5 +1,6 @@
 // Turning a headers object into the header block the engine writes ("Name: value\r\n" lines),
 // validating every name and value first: the engine trusts the block's line structure.
+import { binding } from './binding';
 
 export type HeaderValue = string | number | readonly (string | number)[];
 export type HeadersInit = Readonly<Record<string, HeaderValue | undefined>> | HeaderBlock;
@@ -27,11 +28,21 @@ export function checkHeaderValue(name: string, value: string): void {
   }
 }
 
-/** A validated, pre-serialised header block: build it once, reuse it on every response. */
+// Registered blocks are released when their HeaderBlock is garbage-collected.
+const registered = new FinalizationRegistry<number>((id) => binding.releaseBlock(id));
+
+/**
+ * A validated header block, registered with the engine once: build it outside the handler and
+ * every response that uses it skips serialising and checking it again.
+ */
 export class HeaderBlock {
   readonly text: string;
+  /** @internal The engine's id for this block. */
+  readonly id: number;
   constructor(headers: Readonly<Record<string, HeaderValue | undefined>>) {
     this.text = serialize(headers);
+    this.id = binding.registerBlock(this.text);
+    registered.register(this, this.id);
   }
 }
 
@@ -55,9 +66,16 @@ function line(name: string, value: string): string {
   return `${name}: ${value}\r\n`;
 }
 
-/** The header block for `headers`, validated. */
-export function headerBlock(headers: HeadersInit | undefined): string {
+/** What the engine takes as a response's headers: validated block text, or a registered block's id. */
+export function headerBlock(headers: HeadersInit | undefined): string | number {
   if (headers === undefined) return '';
-  if (headers instanceof HeaderBlock) return headers.text;
+  if (headers instanceof HeaderBlock) return headers.id;
   return serialize(headers);
+}
+
+/** Trailer fields as block text. */
+export function trailerBlock(trailers: HeadersInit | undefined): string {
+  if (trailers === undefined) return '';
+  if (trailers instanceof HeaderBlock) return trailers.text;
+  return serialize(trailers);
 }

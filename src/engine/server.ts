@@ -147,7 +147,10 @@ export class NativeServer extends EventEmitter {
         const exchange = new Exchange(token, method, url, flags, route, params, this);
         this.dispatch(exchange);
         // Only exchanges that will hear from the engine again are tracked.
-        if (!exchange.finished) live.set(token, exchange);
+        if (!exchange.finished) {
+          exchange.tracked = true;
+          live.set(token, exchange);
+        }
       },
       onData: (token, chunk) => live.get(token)?.deliver(chunk),
       onEnd: (token) => live.get(token)?.deliverEnd(),

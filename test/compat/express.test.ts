@@ -8,6 +8,9 @@ import { expectSame, type Pair, startPair } from './differential';
 const staticDir = path.join(os.tmpdir(), `pyre-compat-static-${process.pid}`);
 let pair: Pair;
 
+// Express logs the errors it turns into 4xx/5xx pages; the tests check those pages instead.
+const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+
 beforeAll(async () => {
   writeStaticFiles(staticDir);
   pair = await startPair(() => buildExpressApp(staticDir));
@@ -114,6 +117,7 @@ describe('Express 5 on Pyre answers as on node:http', () => {
     expect((await expectSame(pair, { path: '/async-throw' })).status).toBe(503);
     expect((await expectSame(pair, { path: '/custom-error' })).status).toBe(418);
     expect((await expectSame(pair, { path: '/nowhere' })).status).toBe(404);
+    expect(logged).toHaveBeenCalledWith(expect.objectContaining({ message: 'thrown on purpose' }));
   });
 
   test('express.static: GET, HEAD, index, ranges, conditional', async () => {

@@ -41,9 +41,12 @@ function rawExchange(port: number, bytes: string, until?: RegExp): Promise<strin
       text += chunk;
       if (until?.test(text)) socket.destroy();
     });
-    socket.on('close', () => resolve(text));
+    const giveUp = setTimeout(() => socket.destroy(), 3000);
+    socket.on('close', () => {
+      clearTimeout(giveUp);
+      resolve(text);
+    });
     socket.on('error', reject);
-    setTimeout(() => socket.destroy(), 3000);
   });
 }
 
@@ -74,8 +77,8 @@ describe('the server', () => {
       second.on('error', resolve);
       second.listen(port, '127.0.0.1');
     });
-    expect(error.code).toBe('EADDRINUSE');
-    expect(error.syscall).toBe('listen');
+    expect(error).toMatchObject({ code: 'EADDRINUSE', syscall: 'listen', address: '127.0.0.1', port });
+    expect(error.message).toBe(`listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
     await stop(first);
   });
 
@@ -139,8 +142,8 @@ describe('what handlers see', () => {
     const port = await listening(server);
     await send(port, { path: '/', headers: { 'x-a': ['1', '2'] } });
     await stop(server);
-    // Host and the first X-A survive the cut at two fields.
-    expect(seen).toEqual(['1', 4]);
+    // node's client sends the X-A lines before Host: both X-A survive the cut at two fields, joined.
+    expect(seen).toEqual(['1, 2', 4]);
   });
 
   test('request bodies: on(data), for await, pipe with backpressure', async () => {
@@ -191,7 +194,7 @@ describe('what handlers see', () => {
     }, async (port) => {
       const obj = await send(port, { path: '/obj' });
       expect(obj.status).toBe(201);
-      expect(obj.headers).toEqual(expect.arrayContaining([['x-list', 'a, b'], ['x-obj', 'v']]));
+      expect(obj.headers).toEqual(expect.arrayContaining([['x-list', 'a'], ['x-list', 'b'], ['x-obj', 'v']]));
       expect(obj.headers.find(([name]) => name === 'x-one')).toBeUndefined();
       const arr = await send(port, { path: '/array' });
       expect(arr.status).toBe(202);
