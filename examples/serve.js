@@ -1,24 +1,22 @@
 #!/usr/bin/env node
-// `npm start`: serves the example app on the engine's fast path and prints its URL.
+// `npm start`: serves the example app (examples/framework/app.ts, compiled by `npm install`)
+// on the engine's fast path and prints its URL.
 'use strict';
-const { serve, HeaderBlock } = require('..');
+const { createApp } = require('../dist/examples/framework/app.js');
 
-const port = Number(process.env.PORT ?? 8080);
+const port = Number(process.env.PORT ?? 8000);
 const host = process.env.HOST ?? '127.0.0.1';
-const text = new HeaderBlock({ 'content-type': 'text/plain; charset=utf-8' });
-const json = new HeaderBlock({ 'content-type': 'application/json' });
 
-const server = serve(async (exchange) => {
-  if (exchange.method === 'POST' && exchange.path === '/echo') {
-    const body = await exchange.body(1 << 20);
-    exchange.respond(200, body, { 'content-type': exchange.header('content-type') ?? 'application/octet-stream' });
-  } else if (exchange.path === '/json') {
-    exchange.respond(200, JSON.stringify({ hello: 'world', at: new Date().toISOString() }), json);
-  } else {
-    exchange.respond(200, 'Hello, World!\n', text);
-  }
-});
-
-const address = server.listen({ port, host });
-console.log(`pyre example listening on http://${host}:${address.port}/`);
-process.on('SIGINT', () => server.close(() => process.exit(0)));
+createApp()
+  .then((app) => app.listen(port, host))
+  .then((server) => {
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.address().port}/`;
+    console.log(`pyre example app listening on ${url}`);
+    console.log(`try: curl ${url}hello/world   curl ${url}api/users/1   curl ${url}count/5`);
+    process.once('SIGINT', () => server.close().then(() => process.exit(0)));
+    process.once('SIGTERM', () => server.close().then(() => process.exit(0)));
+  })
+  .catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });

@@ -914,9 +914,10 @@ impl Conn {
             }
             return;
         }
-        // SAFETY: the handle is live; on_closed frees it, the fd and this connection.
+        // SAFETY: the handle is live; on_closed frees it and this connection.
         unsafe {
             uv::uv_poll_stop(self.poll);
+            libc::close(self.fd);
             uv::uv_close(self.poll, on_closed);
         }
         self.poll = std::ptr::null_mut();
@@ -1051,8 +1052,6 @@ unsafe extern "C" fn on_poll(handle: *mut uv::Handle, status: c_int, events: c_i
 }
 
 unsafe extern "C" fn on_closed(handle: *mut uv::Handle) {
-    let conn = Box::from_raw(uv::data::<Conn>(handle));
-    libc::close(conn.fd);
+    drop(Box::from_raw(uv::data::<Conn>(handle)));
     libc::free(handle.cast());
-    drop(conn);
 }

@@ -69,18 +69,13 @@ pub fn close_and_free(handle: *mut Handle) {
     unsafe { uv_close(handle, free_handle) }
 }
 
-unsafe extern "C" fn close_fd_then_free(handle: *mut Handle) {
-    libc::close(uv_handle_get_data(handle) as usize as c_int);
-    libc::free(handle as *mut c_void);
-}
-
-/// Closes a poll handle, then its file descriptor (only once libuv no longer watches it), then
-/// frees the handle.
+/// Stops a poll handle, closes its file descriptor at once (as libuv does for its own TCP
+/// handles: a stopped handle no longer watches it), and frees the handle once libuv lets go.
 pub fn close_with_fd(handle: *mut Handle, fd: c_int) {
-    // SAFETY: the handle is live and closed once; its data now carries the fd to close.
+    // SAFETY: the handle is live and closed exactly once; the fd is ours.
     unsafe {
         uv_poll_stop(handle);
-        uv_handle_set_data(handle, fd as usize as *mut c_void);
-        uv_close(handle, close_fd_then_free);
+        libc::close(fd);
+        uv_close(handle, free_handle);
     }
 }
