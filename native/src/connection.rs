@@ -799,7 +799,7 @@ impl Conn {
     }
 
     pub fn headers(&mut self, seq: u32) -> CallResult<(&[u8], &[parser::Field])> {
-        let idx = self.index_of(seq).ok_or("unknown or finished exchange")?;
+        let idx = self.index_of(seq).ok_or("request headers are gone once the response is complete")?;
         let ex = &self.queue[idx];
         Ok((&ex.head, &ex.fields))
     }

@@ -35,13 +35,16 @@ export class Exchange {
   /** Request body chunks that arrived before anyone listened. */
   private queued: Buffer[] | null = null;
   private queuedBytes = 0;
-  private ended = false;
+  /** The body is complete (immediately so for a request without one). */
+  private ended: boolean;
+  private endDelivered = false;
   private dataListener: ((chunk: Buffer) => void) | null = null;
   private endListener: (() => void) | null = null;
   private state = State.Head;
   private pausedByQueue = false;
   private info: SocketInfo | null = null;
   private headerCache: string[] | null = null;
+  private trailerCache: string[] | null = null;
   /** @internal The server tracks this exchange for later engine callbacks. */
   tracked = false;
   /** Set once the exchange ended without finishing (client gone, timeout, destroy). */
@@ -62,7 +65,9 @@ export class Exchange {
     /** Converted path parameters of the matched route, in path order. */
     readonly params: readonly unknown[] | undefined,
     private readonly owner: { readonly highWaterMark: number; release(token: number): void },
-  ) {}
+  ) {
+    this.ended = (flags & RequestFlags.HasBody) === 0;
+  }
 
   get httpVersion(): '1.0' | '1.1' {
     return this.flags & RequestFlags.Http11 ? '1.1' : '1.0';
@@ -96,7 +101,10 @@ export class Exchange {
     return this.state === State.Finished;
   }
 
-  /** Header fields as received: [name, value, name, value, ...], names in their original case. */
+  /**
+   * Header fields as received: [name, value, name, value, ...], names in their original case.
+   * Read them before the response is complete: the engine lets go of the head then.
+   */
   rawHeaders(): string[] {
     if (this.headerCache === null) this.headerCache = this.abortReason ? [] : binding.headers(this.token);
     return this.headerCache;
@@ -117,7 +125,7 @@ export class Exchange {
 
   /** Trailer fields of a chunked body, flattened like rawHeaders(); complete after the body ends. */
   rawTrailers(): string[] {
-    return this.abortReason || !this.ended ? [] : binding.trailers(this.token);
+    return this.trailerCache ?? [];
   }
 
   socket(): SocketInfo {
@@ -143,6 +151,7 @@ export class Exchange {
       for (const chunk of queued) listener(chunk);
     }
     if (listener !== null) this.continueIfAsked();
+    this.maybeEnd();
   }
   get ondata(): ((chunk: Buffer) => void) | null {
     return this.dataListener;
@@ -151,7 +160,7 @@ export class Exchange {
   /** Called once the body is complete (at once if it already is). */
   set onend(listener: (() => void) | null) {
     this.endListener = listener;
-    if (listener !== null && this.ended && this.queued === null) listener();
+    this.maybeEnd();
   }
   get onend(): (() => void) | null {
     return this.endListener;
@@ -264,8 +273,18 @@ export class Exchange {
 
   /** @internal */
   deliverEnd(): void {
+    // Trailers are read now: the engine forgets the request once its response is done.
+    if (this.flags & RequestFlags.Chunked) this.trailerCache = binding.trailers(this.token);
     this.ended = true;
-    if (this.endListener !== null && this.queued === null) this.endListener();
+    this.maybeEnd();
+  }
+
+  /** Calls the end listener once, after every queued chunk has been handed over. */
+  private maybeEnd(): void {
+    if (this.ended && !this.endDelivered && this.queued === null && this.endListener !== null) {
+      this.endDelivered = true;
+      this.endListener();
+    }
   }
 
   /** @internal */
