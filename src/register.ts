@@ -1,9 +1,11 @@
 // `node -r pyre/register app.js` or `import 'pyre/register'`: from here on http.createServer
 // returns a Pyre server, so an unmodified app (Express's app.listen() included) runs on the
 // engine. TLS and HTTP/2 servers stay node's own, with a one-line warning.
-import * as http from 'node:http';
-import * as http2 from 'node:http2';
-import * as https from 'node:https';
+// `import x = require()` binds node's module objects themselves (a namespace import would be a
+// read-only copy), so the assignments below reach every later caller.
+import http = require('node:http');
+import http2 = require('node:http2');
+import https = require('node:https');
 import { syncBuiltinESMExports } from 'node:module';
 import { createServer, type RequestListener, type ServerOptions } from '../compat/server';
 

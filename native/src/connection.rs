@@ -73,6 +73,8 @@ pub struct Conn {
     pub closed: bool,
     /// Close requested from JavaScript or by a failed write; carried out outside JS calls.
     pub pending_close: Option<Abort>,
+    /// Parsing stopped because too much output was waiting; resume once it drains.
+    blocked_on_output: bool,
     /// Buffered input may be parseable again (resumed, or the pipeline queue shrank).
     pub needs_process: bool,
     /// Listed in the engine's dirty list (output or work waiting for the next flush point).
@@ -119,6 +121,7 @@ impl Conn {
             closed: false,
             pending_close: None,
             needs_process: false,
+            blocked_on_output: false,
             dirty: false,
             head_start: now,
             idle_since: now,
@@ -312,6 +315,11 @@ impl Conn {
 
     fn next_head(&mut self) -> bool {
         if self.stop_parsing || self.unread().is_empty() || self.queue.len() >= self.server().limits.max_pipelined {
+            return false;
+        }
+        // A pipelining client that does not read its responses gets no more of them.
+        if self.unsent() > self.server().limits.high_water_mark {
+            self.blocked_on_output = true;
             return false;
         }
         let server = self.server;
@@ -854,6 +862,11 @@ impl Conn {
         self.flush();
         if let Some(reason) = self.pending_close.take() {
             return self.close(reason);
+        }
+        if self.blocked_on_output && self.unsent() <= self.server().limits.high_water_mark {
+            self.blocked_on_output = false;
+            self.needs_process = true;
+            self.mark_dirty();
         }
         if self.unsent() == 0 {
             self.notify_drain();

@@ -21,6 +21,15 @@ mod writer;
 
 use std::ptr;
 
+/// Internals the fuzz targets in native/fuzz drive directly; not a public API.
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    pub use crate::chunked::{ChunkError, Decoder, Progress};
+    pub use crate::limits::Limits;
+    pub use crate::parser::{parse_head, target_path, Field, Framing, Head, Reject};
+    pub use crate::router::{Lookup, Param, Router};
+}
+
 use napi::sys;
 use napi_args::{Args, BytesArg};
 
