@@ -19,9 +19,13 @@ pub enum ChunkError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     /// Reading hex digits of a chunk size.
-    Size { digits: u32 },
+    Size {
+        digits: u32,
+    },
     /// Inside `;ext...` after the size.
-    Extension { bytes: usize },
+    Extension {
+        bytes: usize,
+    },
     /// Saw CR ending the size line; LF must follow.
     SizeLf,
     Data,
@@ -57,7 +61,14 @@ pub struct Decoder {
 impl Decoder {
     /// `max_body` 0 = unlimited; `max_trailer` caps the trailer section like the header section.
     pub fn new(max_body: u64, max_trailer: usize) -> Self {
-        Decoder { state: State::Size { digits: 0 }, remaining: 0, total: 0, max_body, max_trailer, trailers: Vec::new() }
+        Decoder {
+            state: State::Size { digits: 0 },
+            remaining: 0,
+            total: 0,
+            max_body,
+            max_trailer,
+            trailers: Vec::new(),
+        }
     }
 
     /// Decodes as much of `input` as possible, handing each piece of body data to `data`.

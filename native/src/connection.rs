@@ -36,10 +36,18 @@ pub enum Abort {
 enum BodyState {
     /// Between requests: the next bytes are a head.
     None,
-    Length { seq: u32, remaining: u64 },
-    Chunked { seq: u32, decoder: Box<Decoder> },
+    Length {
+        seq: u32,
+        remaining: u64,
+    },
+    Chunked {
+        seq: u32,
+        decoder: Box<Decoder>,
+    },
     /// After a 101 response: raw bytes both ways.
-    Upgraded { seq: u32 },
+    Upgraded {
+        seq: u32,
+    },
 }
 
 /// An error a JavaScript call made, reported back as a thrown Error.
@@ -570,7 +578,15 @@ impl Conn {
     /// Decides the framing of a response about to start, and writes its head.
     /// `body_len` is the body's length when known in advance (a complete response, or a
     /// declared Content-Length).
-    fn start_response(&mut self, idx: usize, status: u16, reason: &[u8], block: &[u8], info: &BlockInfo, body_len: Option<u64>) -> CallResult<BodyFraming> {
+    fn start_response(
+        &mut self,
+        idx: usize,
+        status: u16,
+        reason: &[u8],
+        block: &[u8],
+        info: &BlockInfo,
+        body_len: Option<u64>,
+    ) -> CallResult<BodyFraming> {
         if !(100..=999).contains(&status) {
             return Err("status code must be between 100 and 999");
         }
@@ -593,7 +609,11 @@ impl Conn {
         let framing = if status == 101 {
             BodyFraming::UntilClose
         } else if bodiless {
-            if ex.is_head_method && !writer::status_forbids_body(status) && info.content_length.is_none() && !info.has_transfer_encoding {
+            if ex.is_head_method
+                && !writer::status_forbids_body(status)
+                && info.content_length.is_none()
+                && !info.has_transfer_encoding
+            {
                 add_length = body_len;
             }
             BodyFraming::Bodiless
@@ -601,7 +621,11 @@ impl Conn {
             if info.content_length.is_some() {
                 return Err("response has both Content-Length and Transfer-Encoding");
             }
-            if info.chunked && ex.http11 { BodyFraming::Chunked } else { BodyFraming::UntilClose }
+            if info.chunked && ex.http11 {
+                BodyFraming::Chunked
+            } else {
+                BodyFraming::UntilClose
+            }
         } else if let Some(n) = info.content_length {
             if body_len.is_some_and(|len| len != n) {
                 return Err("Content-Length does not match the body");
@@ -650,7 +674,15 @@ impl Conn {
     }
 
     /// A complete response in one call.
-    pub fn respond(&mut self, seq: u32, status: u16, reason: &[u8], block: &[u8], info: &BlockInfo, body: &[u8]) -> CallResult<()> {
+    pub fn respond(
+        &mut self,
+        seq: u32,
+        status: u16,
+        reason: &[u8],
+        block: &[u8],
+        info: &BlockInfo,
+        body: &[u8],
+    ) -> CallResult<()> {
         let idx = self.live_index(seq)?;
         let framing = self.start_response(idx, status, reason, block, info, Some(body.len() as u64))?;
         self.body_bytes(idx, framing, body)?;
@@ -658,7 +690,15 @@ impl Conn {
         Ok(())
     }
 
-    pub fn write_head(&mut self, seq: u32, status: u16, reason: &[u8], block: &[u8], info: &BlockInfo, length: Option<u64>) -> CallResult<()> {
+    pub fn write_head(
+        &mut self,
+        seq: u32,
+        status: u16,
+        reason: &[u8],
+        block: &[u8],
+        info: &BlockInfo,
+        length: Option<u64>,
+    ) -> CallResult<()> {
         let idx = self.live_index(seq)?;
         self.start_response(idx, status, reason, block, info, length)?;
         self.mark_dirty();
@@ -881,10 +921,15 @@ impl Conn {
     }
 
     fn notify_drain(&mut self) {
-        let waiting: Vec<u32> = self.queue.iter_mut().filter(|e| e.want_drain).map(|e| {
-            e.want_drain = false;
-            e.seq
-        }).collect();
+        let waiting: Vec<u32> = self
+            .queue
+            .iter_mut()
+            .filter(|e| e.want_drain)
+            .map(|e| {
+                e.want_drain = false;
+                e.seq
+            })
+            .collect();
         if waiting.is_empty() {
             return;
         }
@@ -977,7 +1022,11 @@ impl Conn {
         let partial_head = !self.unread().is_empty() && !self.stop_parsing;
         if self.queue.is_empty() && self.unsent() == 0 && !partial_head {
             // Idle between requests; a fresh connection that has sent nothing waits as long as a head may.
-            let (since, limit) = if self.next_seq == 0 { (self.head_start, lim.headers_timeout) } else { (self.idle_since, lim.keep_alive_timeout) };
+            let (since, limit) = if self.next_seq == 0 {
+                (self.head_start, lim.headers_timeout)
+            } else {
+                (self.idle_since, lim.keep_alive_timeout)
+            };
             if limit > 0 && now >= since + limit {
                 self.close(Abort::Timeout);
             }
@@ -986,7 +1035,9 @@ impl Conn {
         if partial_head && self.queue.len() < lim.max_pipelined {
             let head_limit = lim.headers_timeout;
             let request_limit = lim.request_timeout;
-            if (head_limit > 0 && now >= self.head_start + head_limit) || (request_limit > 0 && now >= self.request_start + request_limit) {
+            if (head_limit > 0 && now >= self.head_start + head_limit)
+                || (request_limit > 0 && now >= self.request_start + request_limit)
+            {
                 self.time_out();
             }
         }

@@ -9,7 +9,10 @@ use crate::writer::BodyFraming;
 pub enum Response {
     NotStarted,
     /// Head written; body pieces follow. `written` counts body bytes for Length framing.
-    Streaming { framing: BodyFraming, written: u64 },
+    Streaming {
+        framing: BodyFraming,
+        written: u64,
+    },
     Done,
 }
 

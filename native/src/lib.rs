@@ -57,7 +57,11 @@ fn conn_of(token: f64) -> Option<(&'static mut Conn, u32)> {
 
 /// Runs `f` on the token's connection, turning its error into a thrown Error. A connection
 /// that is gone makes the call a no-op: the exchange already heard (or will hear) onAbort.
-unsafe fn on_conn(env: sys::napi_env, token: f64, f: impl FnOnce(&mut Conn, u32) -> Result<sys::napi_value, &'static str>) -> sys::napi_value {
+unsafe fn on_conn(
+    env: sys::napi_env,
+    token: f64,
+    f: impl FnOnce(&mut Conn, u32) -> Result<sys::napi_value, &'static str>,
+) -> sys::napi_value {
     match conn_of(token) {
         None => undefined(env),
         Some((conn, seq)) => match f(conn, seq) {
@@ -212,7 +216,9 @@ unsafe extern "C" fn write_head(env: sys::napi_env, info: sys::napi_callback_inf
     let length = a.f64(4);
     on_conn(env, a.f64(0), |conn, seq| {
         let length = (length >= 0.0).then_some(length as u64);
-        with_head(&a, status, |reason, block, block_info| conn.write_head(seq, status, reason, block, block_info, length))?;
+        with_head(&a, status, |reason, block, block_info| {
+            conn.write_head(seq, status, reason, block, block_info, length)
+        })?;
         Ok(undefined(env))
     })
 }
@@ -378,7 +384,14 @@ pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Res
     unsafe {
         for (name, f) in EXPORTS {
             let mut func = ptr::null_mut();
-            sys::napi_create_function(env, name.as_ptr().cast(), name.len() as isize, Some(f), ptr::null_mut(), &mut func);
+            sys::napi_create_function(
+                env,
+                name.as_ptr().cast(),
+                name.len() as isize,
+                Some(f),
+                ptr::null_mut(),
+                &mut func,
+            );
             let cname = std::ffi::CString::new(name).unwrap();
             sys::napi_set_named_property(env, raw, cname.as_ptr(), func);
         }

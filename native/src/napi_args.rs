@@ -73,7 +73,11 @@ impl<const N: usize> Args<N> {
 
     pub fn u32(&self, i: usize) -> u32 {
         let x = self.f64(i);
-        if x.is_finite() && x >= 0.0 { x as u32 } else { 0 }
+        if x.is_finite() && x >= 0.0 {
+            x as u32
+        } else {
+            0
+        }
     }
 
     pub fn bool(&self, i: usize) -> bool {
@@ -135,7 +139,15 @@ impl<const N: usize> Args<N> {
                     let mut ta_kind = 0;
                     let mut array_buffer = ptr::null_mut();
                     let mut offset = 0usize;
-                    sys::napi_get_typedarray_info(env, value, &mut ta_kind, &mut len, &mut data, &mut array_buffer, &mut offset);
+                    sys::napi_get_typedarray_info(
+                        env,
+                        value,
+                        &mut ta_kind,
+                        &mut len,
+                        &mut data,
+                        &mut array_buffer,
+                        &mut offset,
+                    );
                     if ta_kind == sys::TypedarrayType::uint8_array && !data.is_null() {
                         buf.extend_from_slice(std::slice::from_raw_parts(data as *const u8, len));
                     }

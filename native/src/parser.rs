@@ -62,15 +62,16 @@ const COMMON_HEADER_COUNT: usize = 32;
 pub fn parse_head(buf: &[u8], limits: &Limits, fields: &mut Vec<Field>) -> Result<Option<Head>, Reject> {
     let mut stack = [MaybeUninit::<httparse::Header>::uninit(); COMMON_HEADER_COUNT];
     let mut req = httparse::Request::new(&mut []);
-    let status = match req.parse_with_uninit_headers(buf, &mut stack[..COMMON_HEADER_COUNT.min(limits.max_header_count)]) {
-        Err(httparse::Error::TooManyHeaders) if limits.max_header_count > COMMON_HEADER_COUNT => {
-            let mut heap = vec![MaybeUninit::<httparse::Header>::uninit(); limits.max_header_count];
-            let mut req = httparse::Request::new(&mut []);
-            let status = req.parse_with_uninit_headers(buf, &mut heap);
-            return finish(buf, status, &req, limits, fields);
-        }
-        status => status,
-    };
+    let status =
+        match req.parse_with_uninit_headers(buf, &mut stack[..COMMON_HEADER_COUNT.min(limits.max_header_count)]) {
+            Err(httparse::Error::TooManyHeaders) if limits.max_header_count > COMMON_HEADER_COUNT => {
+                let mut heap = vec![MaybeUninit::<httparse::Header>::uninit(); limits.max_header_count];
+                let mut req = httparse::Request::new(&mut []);
+                let status = req.parse_with_uninit_headers(buf, &mut heap);
+                return finish(buf, status, &req, limits, fields);
+            }
+            status => status,
+        };
     finish(buf, status, &req, limits, fields)
 }
 
@@ -248,9 +249,34 @@ pub fn target_path(target: &[u8]) -> &[u8] {
 
 fn check_host(value: &[u8]) -> Result<(), Reject> {
     let ok = value.iter().all(|&b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_' | b'~' | b'%' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=')
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'.' | b'-'
+                    | b':'
+                    | b'['
+                    | b']'
+                    | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+            )
     });
-    if ok { Ok(()) } else { Err(reject(400, "invalid Host header")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(reject(400, "invalid Host header"))
+    }
 }
 
 #[derive(Default)]
@@ -337,7 +363,11 @@ impl FramingScan {
             }
             if self.other_coding {
                 // A coding we cannot decode; without a final chunked the length is unknowable too.
-                return Err(if self.last_is_chunked { reject(501, "unsupported transfer coding") } else { reject(400, "request body length unknown") });
+                return Err(if self.last_is_chunked {
+                    reject(501, "unsupported transfer coding")
+                } else {
+                    reject(400, "request body length unknown")
+                });
             }
             return Ok(Framing::Chunked);
         }
@@ -350,7 +380,11 @@ impl FramingScan {
 }
 
 pub fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+        )
 }
 
 /// Strips optional whitespace (SP, HTAB) from both ends.
@@ -414,14 +448,17 @@ mod tests {
         assert!(!parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap().unwrap().keep_alive);
         assert!(!parse("GET / HTTP/1.0\r\n\r\n").unwrap().unwrap().keep_alive);
         assert!(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap().unwrap().keep_alive);
-        assert!(!parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n").unwrap().unwrap().keep_alive);
+        assert!(
+            !parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n").unwrap().unwrap().keep_alive
+        );
     }
 
     #[test]
     fn framing() {
         let h = parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap();
         assert_eq!(h.framing, Framing::Length(5));
-        let h = parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap();
+        let h =
+            parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap();
         assert_eq!(h.framing, Framing::Length(5));
         let h = parse("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ChUnKeD\r\n\r\n").unwrap().unwrap();
         assert_eq!(h.framing, Framing::Chunked);
@@ -507,14 +544,19 @@ mod tests {
 
         let limits = Limits { max_body_size: 10, ..Limits::default() };
         assert!(parse_with("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", &limits).unwrap().is_some());
-        assert_eq!(parse_with("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", &limits).unwrap_err().status, 413);
+        assert_eq!(
+            parse_with("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", &limits).unwrap_err().status,
+            413
+        );
     }
 
     #[test]
     fn expect_and_upgrade() {
-        let h = parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-Continue\r\n\r\n").unwrap().unwrap();
+        let h =
+            parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-Continue\r\n\r\n").unwrap().unwrap();
         assert!(h.expect_continue);
-        let h = parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n").unwrap().unwrap();
+        let h =
+            parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n").unwrap().unwrap();
         assert!(h.upgrade);
         let h = parse("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n").unwrap().unwrap();
         assert!(!h.upgrade);

@@ -127,7 +127,14 @@ impl Server {
         self.limits = limits;
     }
 
-    pub fn listen(&mut self, host: &str, port: u16, backlog: i32, ipv6_only: bool, reuse_port: bool) -> Result<SocketAddr, (c_int, &'static str)> {
+    pub fn listen(
+        &mut self,
+        host: &str,
+        port: u16,
+        backlog: i32,
+        ipv6_only: bool,
+        reuse_port: bool,
+    ) -> Result<SocketAddr, (c_int, &'static str)> {
         let addr = resolve(host, port).ok_or((libc::EINVAL, "getaddrinfo"))?;
         let (fd, bound) = match bind_listen(addr, backlog, ipv6_only, reuse_port) {
             // '::' on a machine without IPv6 falls back to every IPv4 address, as node does.
@@ -188,7 +195,12 @@ impl Server {
             let (fd, peer) = unsafe {
                 let mut storage: libc::sockaddr_storage = std::mem::zeroed();
                 let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-                let fd = libc::accept4(listen_fd, &mut storage as *mut _ as *mut libc::sockaddr, &mut len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+                let fd = libc::accept4(
+                    listen_fd,
+                    &mut storage as *mut _ as *mut libc::sockaddr,
+                    &mut len,
+                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                );
                 (fd, sockaddr_to_std(&storage))
             };
             if fd < 0 {
@@ -363,10 +375,23 @@ fn resolve(host: &str, port: u16) -> Option<SocketAddr> {
 
 fn set_int_opt(fd: c_int, level: c_int, name: c_int, value: c_int) -> bool {
     // SAFETY: setsockopt with a pointer to a live c_int and its size.
-    unsafe { libc::setsockopt(fd, level, name, &value as *const c_int as *const _, std::mem::size_of::<c_int>() as libc::socklen_t) == 0 }
+    unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            &value as *const c_int as *const _,
+            std::mem::size_of::<c_int>() as libc::socklen_t,
+        ) == 0
+    }
 }
 
-fn bind_listen(addr: SocketAddr, backlog: i32, ipv6_only: bool, reuse_port: bool) -> Result<(c_int, SocketAddr), (c_int, &'static str)> {
+fn bind_listen(
+    addr: SocketAddr,
+    backlog: i32,
+    ipv6_only: bool,
+    reuse_port: bool,
+) -> Result<(c_int, SocketAddr), (c_int, &'static str)> {
     let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
     // SAFETY: socket/bind/listen on a descriptor we own; it is closed on every error path.
     unsafe {

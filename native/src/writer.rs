@@ -44,7 +44,8 @@ pub fn scan_block(block: &[u8]) -> Result<BlockInfo, &'static str> {
             4 if name.eq_ignore_ascii_case(b"date") => info.has_date = true,
             10 if name.eq_ignore_ascii_case(b"connection") => {
                 info.has_connection = true;
-                info.close |= value.split(|&b| b == b',').any(|t| crate::parser::trim(t).eq_ignore_ascii_case(b"close"));
+                info.close |=
+                    value.split(|&b| b == b',').any(|t| crate::parser::trim(t).eq_ignore_ascii_case(b"close"));
             }
             14 if name.eq_ignore_ascii_case(b"content-length") => {
                 let n = std::str::from_utf8(value).ok().and_then(|v| v.parse::<u64>().ok());
@@ -149,17 +150,20 @@ pub fn write_error(out: &mut Vec<u8>, status: u16, reason: &str, loop_ms: u64) {
     let body_len = reason.len() + 1;
     let block = b"Content-Type: text/plain; charset=utf-8\r\n";
     let info = BlockInfo::default();
-    write_head(out, &HeadParts {
-        status,
-        reason: phrase.as_bytes(),
-        block,
-        info: &info,
-        add_length: Some(body_len as u64),
-        add_chunked: false,
-        closing: true,
-        keep_alive_10: false,
-        loop_ms,
-    });
+    write_head(
+        out,
+        &HeadParts {
+            status,
+            reason: phrase.as_bytes(),
+            block,
+            info: &info,
+            add_length: Some(body_len as u64),
+            add_chunked: false,
+            closing: true,
+            keep_alive_10: false,
+            loop_ms,
+        },
+    );
     out.extend_from_slice(reason.as_bytes());
     out.push(b'\n');
 }
@@ -307,13 +311,22 @@ mod tests {
 
     #[test]
     fn scans_blocks() {
-        let info = scan_block(b"Content-Type: text/plain\r\nContent-Length: 12\r\nConnection: Keep-Alive, Close\r\n").unwrap();
+        let info =
+            scan_block(b"Content-Type: text/plain\r\nContent-Length: 12\r\nConnection: Keep-Alive, Close\r\n").unwrap();
         assert_eq!(info.content_length, Some(12));
         assert!(info.close && info.has_connection && !info.chunked);
         let info = scan_block(b"transfer-encoding: gzip, chunked\r\ndate: x\r\n").unwrap();
         assert!(info.chunked && info.has_transfer_encoding && info.has_date);
         assert!(scan_block(b"").unwrap() == BlockInfo::default());
-        for bad in [&b"A: b"[..], b"A: b\n", b"A: b\rc\r\n", b"A b\r\n", b"A: b\r\n\r\n", b"Content-Length: x\r\n", b"A: \x00\r\n"] {
+        for bad in [
+            &b"A: b"[..],
+            b"A: b\n",
+            b"A: b\rc\r\n",
+            b"A b\r\n",
+            b"A: b\r\n\r\n",
+            b"Content-Length: x\r\n",
+            b"A: \x00\r\n",
+        ] {
             assert!(scan_block(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
     }
@@ -322,17 +335,20 @@ mod tests {
     fn writes_heads() {
         let info = BlockInfo::default();
         let mut out = Vec::new();
-        write_head(&mut out, &HeadParts {
-            status: 200,
-            reason: b"OK",
-            block: b"X: y\r\n",
-            info: &info,
-            add_length: Some(5),
-            add_chunked: false,
-            closing: true,
-            keep_alive_10: false,
-            loop_ms: 0,
-        });
+        write_head(
+            &mut out,
+            &HeadParts {
+                status: 200,
+                reason: b"OK",
+                block: b"X: y\r\n",
+                info: &info,
+                add_length: Some(5),
+                add_chunked: false,
+                closing: true,
+                keep_alive_10: false,
+                loop_ms: 0,
+            },
+        );
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: "));
         assert!(text.ends_with(" GMT\r\nX: y\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"));
