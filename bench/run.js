@@ -13,12 +13,22 @@ const { probePyre, missingFor, staleBuildWarnings } = require('./lib/pyre-probe'
 const { ServerProcess } = require('./lib/server-process');
 const { evaluateTargets, KEEP_ALIVE, PIPELINED } = require('./lib/targets');
 const { formatReport } = require('./lib/report');
+const { combineRounds } = require('./lib/rounds');
 
 function describeProblems(measured) {
   const problems = [];
   if (measured.non2xx > 0) problems.push(`${measured.non2xx} non-2xx responses`);
   if (measured.errors > 0) problems.push(`${measured.errors} socket errors or timeouts`);
   return problems.length > 0 ? problems.join(', ') : null;
+}
+
+/** One measured run of `url` with the server's CPU time per request added. */
+async function measureOnce(running, tool, load) {
+  const cpuBefore = running.cpuSeconds();
+  const measured = await tool.measure(load);
+  const cpu = running.cpuSeconds() - cpuBefore;
+  if (running.exited !== null) throw running.failure(`the server exited (${running.exited}) under load`);
+  return { ...measured, cpuUsPerRequest: measured.requests > 0 ? (cpu * 1e6) / measured.requests : null };
 }
 
 /** Measures every path of one running server in every mode; each result is pushed as it comes. */
@@ -29,19 +39,10 @@ async function benchServer(server, running, tool, modes, settings, results) {
       await tool.measure({ url, connections: settings.connections, seconds: settings.warmup, pipeline: 1 });
     }
     for (const mode of modes) {
-      const cpuBefore = running.cpuSeconds();
-      const measured = await tool.measure({ url, connections: settings.connections, seconds: settings.duration, pipeline: mode.pipeline });
-      const cpu = running.cpuSeconds() - cpuBefore;
-      if (running.exited !== null) throw running.failure(`the server exited (${running.exited}) under load`);
-      const result = {
-        server: server.name,
-        route: target.route,
-        url: target.url,
-        mode: mode.name,
-        pipeline: mode.pipeline,
-        ...measured,
-        cpuUsPerRequest: measured.requests > 0 ? (cpu * 1e6) / measured.requests : null,
-      };
+      const load = { url, connections: settings.connections, seconds: settings.duration, pipeline: mode.pipeline };
+      const rounds = [];
+      for (let round = 0; round < settings.rounds; round += 1) rounds.push(await measureOnce(running, tool, load));
+      const result = { server: server.name, route: target.route, url: target.url, mode: mode.name, pipeline: mode.pipeline, ...combineRounds(rounds) };
       result.problems = describeProblems(result);
       results.push(result);
       console.log(`  GET ${target.route.padEnd(13)} ${mode.name.padEnd(10)} ${Math.round(result.rps).toString().padStart(7)} req/s`
@@ -67,7 +68,9 @@ async function main() {
   const servers = selectServers(options.servers);
   ensureDependencies();
   const tool = chooseTool(options.tool);
-  const settings = { tool, duration: options.duration, warmup: options.warmup, connections: options.connections, pinned: canPin };
+  const settings = {
+    tool, duration: options.duration, warmup: options.warmup, rounds: options.rounds, connections: options.connections, pinned: canPin,
+  };
   const modes = [{ name: KEEP_ALIVE, pipeline: 1 }];
   if (options.pipeline > 1) modes.push({ name: PIPELINED, pipeline: options.pipeline });
 
@@ -82,9 +85,9 @@ async function main() {
   const runnable = servers.filter((server) => blockers.get(server) === null);
   const paths = runnable.reduce((sum, server) => sum + server.paths.length, 0);
   // About a second per server to start and check it.
-  const estimate = runnable.length + paths * (options.warmup + modes.length * options.duration);
+  const estimate = runnable.length + paths * (options.warmup + modes.length * options.rounds * options.duration);
   const duration = estimate < 90 ? `${estimate} s` : `${Math.ceil(estimate / 60)} min`;
-  console.log(`bench: ${runnable.length} servers, ${paths * modes.length} measurements with ${tool}, about ${duration}`);
+  console.log(`bench: ${runnable.length} servers, ${paths * modes.length * options.rounds} measurements with ${tool}, about ${duration}`);
 
   const loadGenerator = require(`./lib/${tool}`);
   const results = [];

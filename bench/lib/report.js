@@ -56,7 +56,8 @@ function formatReport({ results, skipped, targets, settings }) {
   for (const cases of groups.values()) {
     const { route, mode, pipeline } = cases[0];
     const load = mode === KEEP_ALIVE ? 'keep-alive' : `pipelined, ${pipeline} requests per write`;
-    out.push('', `GET ${route} — ${load}, ${settings.connections} connections, ${settings.duration} s, ${settings.tool}`);
+    const rounds = settings.rounds > 1 ? ` (medians of ${settings.rounds} rounds)` : '';
+    out.push('', `GET ${route} — ${load}, ${settings.connections} connections, ${settings.duration} s${rounds}, ${settings.tool}`);
     out.push(caseTable(cases, anchorsFor(route)));
   }
   const problems = results.filter((measured) => measured.problems);

@@ -1,0 +1,25 @@
+// Several rounds of one measurement folded into one: the median of each figure, so a burst of
+// other work on the machine during one round does not decide the result.
+
+const FIGURES = ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerRequest'];
+
+function median(values) {
+  const known = values.filter((value) => value !== null).sort((a, b) => a - b);
+  if (known.length === 0) return null;
+  const middle = Math.floor(known.length / 2);
+  return known.length % 2 === 1 ? known[middle] : (known[middle - 1] + known[middle]) / 2;
+}
+
+/** One measurement from `rounds` (each with the figures above, requests, seconds, errors, non2xx). */
+function combineRounds(rounds) {
+  if (rounds.length === 1) return rounds[0];
+  const combined = { requests: 0, seconds: 0, errors: 0, non2xx: 0 };
+  for (const round of rounds) {
+    for (const count of Object.keys(combined)) combined[count] += round[count];
+  }
+  for (const figure of FIGURES) combined[figure] = median(rounds.map((round) => round[figure]));
+  combined.rounds = rounds;
+  return combined;
+}
+
+module.exports = { combineRounds };

@@ -1,0 +1,371 @@
+//! The read side: one read per readable event, heads parsed and dispatched to JavaScript,
+//! request bodies (by length, chunked, or raw after an upgrade) delivered in order.
+
+use std::os::raw::c_int;
+
+use super::{errno, token, Abort, BodyState, Conn, LINGER_MS, READ_SIZE, SEQ_MASK};
+use crate::chunked::{ChunkError, Decoder};
+use crate::exchange::{Exchange, Response};
+use crate::js::Cb;
+use crate::parser::{self, Framing};
+use crate::writer;
+
+impl Conn {
+    /// One read. Returns false on EOF or error (the caller decides how to close).
+    pub(super) fn read_some(&mut self) -> Result<usize, c_int> {
+        if self.in_pos > 0 && self.in_pos >= self.inbuf.len() / 2 {
+            self.inbuf.drain(..self.in_pos);
+            self.in_pos = 0;
+        }
+        let len = self.inbuf.len();
+        self.inbuf.reserve(READ_SIZE);
+        let room = self.inbuf.capacity() - len;
+        // SAFETY: reading into the vector's spare capacity, then committing exactly what the
+        // kernel wrote.
+        let n = unsafe {
+            let n = libc::read(self.fd, self.inbuf.as_mut_ptr().add(len).cast(), room);
+            if n > 0 {
+                self.inbuf.set_len(len + n as usize);
+            }
+            n
+        };
+        if n < 0 {
+            Err(errno())
+        } else {
+            Ok(n as usize)
+        }
+    }
+
+    /// The socket is readable.
+    pub(super) fn on_readable(&mut self) {
+        if let Some(since) = self.lingering_since {
+            return self.drain_linger(since);
+        }
+        let was_between = self.unread().is_empty() && matches!(self.body, BodyState::None);
+        match self.read_some() {
+            Ok(0) => self.on_eof(),
+            Ok(_) => {
+                if was_between {
+                    let now = self.server().now();
+                    self.head_start = now;
+                    if self.queue.is_empty() {
+                        self.request_start = now;
+                    }
+                }
+                let server = self.server;
+                // SAFETY: see Conn::server.
+                let _scope = unsafe { (*server).callbacks.scope() };
+                self.process_input();
+                drop(_scope);
+                self.after_js();
+            }
+            Err(e) if e == libc::EAGAIN || e == libc::EWOULDBLOCK || e == libc::EINTR => {}
+            Err(_) => self.close(Abort::Closed),
+        }
+    }
+
+    pub(super) fn drain_linger(&mut self, since: u64) {
+        let mut scratch = [0u8; 4096];
+        // SAFETY: plain read into a stack buffer.
+        let n = unsafe { libc::read(self.fd, scratch.as_mut_ptr().cast(), scratch.len()) };
+        let expired = self.server().now() >= since + LINGER_MS;
+        if n == 0 || (n < 0 && errno() != libc::EAGAIN) || expired {
+            self.close(Abort::Closed);
+        }
+    }
+
+    pub(super) fn on_eof(&mut self) {
+        self.read_eof = true;
+        // A body cut short can never complete.
+        let cut = match self.body {
+            BodyState::None => None,
+            BodyState::Length { seq, .. } | BodyState::Chunked { seq, .. } | BodyState::Upgraded { seq } => Some(seq),
+        };
+        if let Some(seq) = cut {
+            if matches!(self.body, BodyState::Upgraded { .. }) {
+                self.body = BodyState::None;
+                let server = self.server;
+                // SAFETY: see Conn::server.
+                let _scope = unsafe { (*server).callbacks.scope() };
+                self.call_end(seq);
+                drop(_scope);
+                return self.after_js();
+            }
+            return self.close(Abort::Closed);
+        }
+        if self.queue.is_empty() {
+            self.close(Abort::Closed);
+        } else {
+            // Half-close: answer what was asked, then close.
+            self.stop_parsing = true;
+            self.update_poll();
+        }
+    }
+
+    /// Parses and dispatches everything buffered, as far as limits and pauses allow.
+    pub fn process_input(&mut self) {
+        self.needs_process = false;
+        loop {
+            if self.closed || self.pending_close.is_some() {
+                return;
+            }
+            let progressed = match self.body {
+                BodyState::None => self.next_head(),
+                BodyState::Length { .. } => self.length_body(),
+                BodyState::Chunked { .. } => self.chunked_body(),
+                BodyState::Upgraded { seq } => self.raw_input(seq),
+            };
+            if !progressed {
+                return;
+            }
+        }
+    }
+
+    pub(super) fn next_head(&mut self) -> bool {
+        if self.stop_parsing || self.unread().is_empty() || self.queue.len() >= self.server().limits.max_pipelined {
+            return false;
+        }
+        // A pipelining client that does not read its responses gets no more of them.
+        if self.unsent() > self.server().limits.high_water_mark {
+            self.blocked_on_output = true;
+            return false;
+        }
+        let server = self.server;
+        // SAFETY: see Conn::server.
+        let limits = unsafe { &(*server).limits };
+        let mut fields = std::mem::take(&mut self.fields);
+        let parsed = parser::parse_head(self.unread(), limits, &mut fields);
+        let result = match parsed {
+            Ok(None) => false,
+            Err(reject) => {
+                self.refuse(reject.status, reject.reason);
+                false
+            }
+            Ok(Some(head)) => {
+                let seq = self.next_seq;
+                self.next_seq = (self.next_seq + 1) & SEQ_MASK;
+                let mut ex = self.spare.pop().unwrap_or_else(Exchange::empty);
+                ex.reset(seq);
+                ex.fill(&head, &self.unread()[..head.len], &fields);
+                self.consume(head.len);
+                if !head.keep_alive {
+                    self.stop_parsing = true;
+                }
+                self.body = match head.framing {
+                    Framing::None => BodyState::None,
+                    Framing::Length(n) => BodyState::Length { seq, remaining: n },
+                    Framing::Chunked => BodyState::Chunked {
+                        seq,
+                        decoder: Box::new(Decoder::new(limits.max_body_size, limits.max_header_size)),
+                    },
+                };
+                self.head_start = self.server().now();
+                let flags = request_flags(&ex, &head);
+                self.queue.push_back(ex);
+                self.dispatch(seq, flags);
+                true
+            }
+        };
+        self.fields = fields;
+        result
+    }
+
+    /// Calls onRequest for the exchange just queued.
+    pub(super) fn dispatch(&mut self, seq: u32, flags: u32) {
+        let server = self.server;
+        // SAFETY: see Conn::server; the exchange is the last in the queue.
+        let (cbs, ex) = unsafe { (&(*server).callbacks, self.queue.back().unwrap()) };
+        let mut args = [
+            cbs.number(token(self.id, seq)),
+            cbs.latin1(ex.method_bytes()),
+            cbs.latin1(ex.target_bytes()),
+            cbs.number(flags as f64),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        ];
+        // SAFETY: see Conn::server.
+        let argc = if unsafe { (*server).limits.router } >= 0 {
+            let (route, params) = crate::route::route_args(unsafe { &*server }, ex.method_bytes(), ex.target_bytes());
+            args[4] = route;
+            args[5] = params;
+            6
+        } else {
+            4
+        };
+        cbs.call(Cb::Request, &args[..argc]);
+    }
+
+    pub(super) fn length_body(&mut self) -> bool {
+        let BodyState::Length { seq, remaining } = self.body else { return false };
+        if self.js_paused || self.unread().is_empty() {
+            return false;
+        }
+        let take = (self.unread().len() as u64).min(remaining) as usize;
+        let remaining = remaining - take as u64;
+        self.body = if remaining == 0 { BodyState::None } else { BodyState::Length { seq, remaining } };
+        self.deliver(seq, self.in_pos, self.in_pos + take);
+        self.consume(take);
+        if remaining == 0 {
+            self.body_complete(seq);
+        }
+        true
+    }
+
+    pub(super) fn chunked_body(&mut self) -> bool {
+        if self.js_paused || self.unread().is_empty() {
+            return false;
+        }
+        let BodyState::Chunked { seq, ref mut decoder } = self.body else { return false };
+        // Decode first, then deliver: JavaScript runs only once the decoder is put away.
+        let base = self.in_pos;
+        let input = &self.inbuf[self.in_pos..];
+        let start = input.as_ptr() as usize;
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let progress = decoder.decode(input, |data| {
+            let at = data.as_ptr() as usize - start + base;
+            spans.push((at, at + data.len()));
+        });
+        match progress {
+            Err(err) => {
+                let (status, reason) = match err {
+                    ChunkError::Invalid(r) => (400, r),
+                    ChunkError::TooLarge => (413, "request body too large"),
+                };
+                self.body_error(seq, status, reason);
+                false
+            }
+            Ok(p) => {
+                let trailers = if p.done { Some(std::mem::take(&mut decoder.trailers)) } else { None };
+                for (from, to) in spans {
+                    self.deliver(seq, from, to);
+                }
+                self.consume(p.consumed);
+                if let Some(trailers) = trailers {
+                    self.body = BodyState::None;
+                    if let Some(ex) = self.find(seq) {
+                        ex.trailers = trailers;
+                    }
+                    self.body_complete(seq);
+                }
+                true
+            }
+        }
+    }
+
+    pub(super) fn raw_input(&mut self, seq: u32) -> bool {
+        if self.js_paused || self.unread().is_empty() {
+            return false;
+        }
+        let (from, to) = (self.in_pos, self.inbuf.len());
+        self.deliver(seq, from, to);
+        self.consume(to - from);
+        true
+    }
+
+    /// Hands body bytes inbuf[from..to] to JavaScript, unless its response is already done.
+    pub(super) fn deliver(&mut self, seq: u32, from: usize, to: usize) {
+        if from == to || !self.find(seq).is_some_and(|ex| ex.live()) {
+            return;
+        }
+        let server = self.server;
+        // SAFETY: see Conn::server.
+        let cbs = unsafe { &(*server).callbacks };
+        let args = [cbs.number(token(self.id, seq)), cbs.buffer(&self.inbuf[from..to])];
+        cbs.call(Cb::Data, &args);
+    }
+
+    pub(super) fn body_complete(&mut self, seq: u32) {
+        let now = self.server().now();
+        self.head_start = now;
+        self.request_start = now;
+        let live = match self.find(seq) {
+            Some(ex) => {
+                ex.body_done = true;
+                ex.live()
+            }
+            None => false,
+        };
+        if live {
+            self.call_end(seq);
+        } else {
+            self.advance();
+        }
+    }
+
+    pub(super) fn call_end(&self, seq: u32) {
+        let cbs = &self.server().callbacks;
+        cbs.call(Cb::End, &[cbs.number(token(self.id, seq))]);
+    }
+
+    /// The request body broke the rules: answer if nothing was sent yet, abort, close.
+    pub(super) fn body_error(&mut self, seq: u32, status: u16, reason: &str) {
+        self.body = BodyState::None;
+        self.stop_parsing = true;
+        let loop_ms = self.server().now();
+        let Some(idx) = self.index_of(seq) else {
+            return self.close(Abort::BadBody);
+        };
+        let ex = &mut self.queue[idx];
+        let was_live = ex.live();
+        ex.close_after = true;
+        if ex.response == Response::NotStarted {
+            ex.response = Response::Done;
+            let mut bytes = Vec::new();
+            writer::write_error(&mut bytes, status, reason, loop_ms);
+            self.emit(idx, &bytes);
+        } else if ex.response != Response::Done {
+            // Half a response is out: the only honest end is a cut connection.
+            return self.close(Abort::BadBody);
+        }
+        if was_live {
+            self.notify_each(Cb::Abort, &[seq], Some(Abort::BadBody as u32 as f64));
+        }
+        self.advance();
+    }
+
+    /// Refuses a malformed head: an error response in order, then close.
+    pub(super) fn refuse(&mut self, status: u16, reason: &str) {
+        self.stop_parsing = true;
+        let seq = self.next_seq;
+        self.next_seq = (self.next_seq + 1) & SEQ_MASK;
+        let mut ex = self.spare.pop().unwrap_or_else(Exchange::empty);
+        ex.reset(seq);
+        ex.close_after = true;
+        ex.response = Response::Done;
+        writer::write_error(&mut ex.pending, status, reason, self.server().now());
+        self.queue.push_back(ex);
+        if self.queue.len() == 1 {
+            let pending = std::mem::take(&mut self.queue[0].pending);
+            self.out.extend_from_slice(&pending);
+            self.queue[0].pending = pending;
+        }
+        self.advance();
+        self.mark_dirty();
+    }
+}
+
+fn request_flags(ex: &Exchange, head: &parser::Head) -> u32 {
+    let mut flags = 0;
+    if ex.http11 {
+        flags |= 1;
+    }
+    if ex.keep_alive {
+        flags |= 2;
+    }
+    if head.framing != Framing::None {
+        flags |= 4;
+    }
+    if ex.expect_continue {
+        flags |= 8;
+    }
+    if ex.upgrade {
+        flags |= 16;
+    }
+    if head.framing == Framing::Chunked {
+        flags |= 32;
+    }
+    if ex.is_head_method {
+        flags |= 64;
+    }
+    flags
+}

@@ -1,0 +1,385 @@
+//! One client connection: reads and parses requests, dispatches them to JavaScript, keeps
+//! pipelined responses in order, writes, and closes. Each readable event costs one `read`
+//! and, once JavaScript has answered, one `write`.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::os::raw::c_int;
+
+use crate::chunked::Decoder;
+use crate::exchange::Exchange;
+use crate::js::Cb;
+use crate::parser;
+use crate::server::Server;
+use crate::uv;
+
+mod input;
+mod output;
+mod timeouts;
+
+/// Bytes asked of the kernel per read.
+const READ_SIZE: usize = 65536;
+/// How long a closing connection keeps draining the client's input so our last response is
+/// not destroyed by a reset.
+const LINGER_MS: u64 = 2000;
+/// Bits of a token that carry the request sequence number; the rest is the connection id.
+pub const SEQ_BITS: u32 = 20;
+const SEQ_MASK: u32 = (1 << SEQ_BITS) - 1;
+
+/// Abort reasons, as src/engine/binding.ts numbers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Abort {
+    Closed = 1,
+    BadBody = 2,
+    Timeout = 3,
+    Destroyed = 4,
+}
+
+/// What the request body reader is doing.
+enum BodyState {
+    /// Between requests: the next bytes are a head.
+    None,
+    Length {
+        seq: u32,
+        remaining: u64,
+    },
+    Chunked {
+        seq: u32,
+        decoder: Box<Decoder>,
+    },
+    /// After a 101 response: raw bytes both ways.
+    Upgraded {
+        seq: u32,
+    },
+}
+
+/// An error a JavaScript call made, reported back as a thrown Error.
+pub type CallResult<T> = Result<T, &'static str>;
+
+pub struct Conn {
+    pub id: u32,
+    pub fd: c_int,
+    pub server: *mut Server,
+    poll: *mut uv::Handle,
+    events: c_int,
+    pub peer: Option<SocketAddr>,
+    inbuf: Vec<u8>,
+    in_pos: usize,
+    out: Vec<u8>,
+    out_pos: usize,
+    queue: VecDeque<Exchange>,
+    spare: Vec<Exchange>,
+    fields: Vec<parser::Field>,
+    next_seq: u32,
+    body: BodyState,
+    js_paused: bool,
+    /// The peer finished sending (EOF): answer what was asked, then close.
+    read_eof: bool,
+    /// No more requests are read: a request or response said close, or the input was refused.
+    stop_parsing: bool,
+    /// A response said close while later pipelined requests were queued: they will never be answered.
+    doomed: bool,
+    /// Shut down our side; draining input until EOF or the linger deadline.
+    lingering_since: Option<u64>,
+    pub closed: bool,
+    /// Close requested from JavaScript or by a failed write; carried out outside JS calls.
+    pub pending_close: Option<Abort>,
+    /// Parsing stopped because too much output was waiting; resume once it drains.
+    blocked_on_output: bool,
+    /// Buffered input may be parseable again (resumed, or the pipeline queue shrank).
+    pub needs_process: bool,
+    /// Listed in the engine's dirty list (output or work waiting for the next flush point).
+    pub dirty: bool,
+    /// Loop time when the current head started arriving, and when the connection went idle.
+    head_start: u64,
+    idle_since: u64,
+    /// Loop time when the current request started (for requestTimeout).
+    request_start: u64,
+}
+
+fn token(conn: u32, seq: u32) -> f64 {
+    ((conn as u64) << SEQ_BITS | seq as u64) as f64
+}
+
+pub fn split_token(token: f64) -> (u32, u32) {
+    let t = token as u64;
+    ((t >> SEQ_BITS) as u32, (t as u32) & SEQ_MASK)
+}
+
+impl Conn {
+    pub fn new(id: u32, fd: c_int, server: *mut Server, peer: Option<SocketAddr>, now: u64) -> Box<Conn> {
+        Box::new(Conn {
+            id,
+            fd,
+            server,
+            poll: std::ptr::null_mut(),
+            events: 0,
+            peer,
+            inbuf: Vec::new(),
+            in_pos: 0,
+            out: Vec::new(),
+            out_pos: 0,
+            queue: VecDeque::new(),
+            spare: Vec::new(),
+            fields: Vec::new(),
+            next_seq: 0,
+            body: BodyState::None,
+            js_paused: false,
+            read_eof: false,
+            stop_parsing: false,
+            doomed: false,
+            lingering_since: None,
+            closed: false,
+            pending_close: None,
+            needs_process: false,
+            blocked_on_output: false,
+            dirty: false,
+            head_start: now,
+            idle_since: now,
+            request_start: now,
+        })
+    }
+
+    fn server(&self) -> &Server {
+        // SAFETY: a server outlives its connections (it is freed only with none left).
+        unsafe { &*self.server }
+    }
+
+    /// Puts the socket on the loop, reading.
+    pub fn start(&mut self, lp: *mut uv::Loop) -> bool {
+        self.poll = uv::alloc_handle(uv::POLL, self as *mut Conn as *mut _);
+        // SAFETY: fresh handle on the main loop; `self` is boxed and freed only in on_closed.
+        if unsafe { uv::uv_poll_init(lp, self.poll, self.fd) } != 0 {
+            uv::close_and_free(self.poll);
+            self.poll = std::ptr::null_mut();
+            return false;
+        }
+        self.update_poll();
+        true
+    }
+
+    // ---- reading ----
+
+    fn unread(&self) -> &[u8] {
+        &self.inbuf[self.in_pos..]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.in_pos += n;
+        if self.in_pos == self.inbuf.len() {
+            self.inbuf.clear();
+            self.in_pos = 0;
+        }
+    }
+
+    fn wants_read(&self) -> bool {
+        if self.closed || self.read_eof {
+            return false;
+        }
+        if self.lingering_since.is_some() {
+            return true;
+        }
+        let lim = &self.server().limits;
+        !self.js_paused
+            && !self.stop_parsing_and_idle_body()
+            && self.queue.len() < lim.max_pipelined
+            && self.unsent() <= lim.high_water_mark
+            && self.unread().len() <= lim.max_header_size
+    }
+
+    /// After a close was decided, input matters only while a body is still arriving.
+    fn stop_parsing_and_idle_body(&self) -> bool {
+        self.stop_parsing && matches!(self.body, BodyState::None)
+    }
+
+    fn unsent(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    pub fn update_poll(&mut self) {
+        if self.closed || self.poll.is_null() {
+            return;
+        }
+        let want = if self.wants_read() { uv::READABLE } else { 0 } | if self.unsent() > 0 { uv::WRITABLE } else { 0 };
+        if want != self.events {
+            self.events = want;
+            // SAFETY: the poll handle is live until close().
+            unsafe {
+                if want == 0 {
+                    uv::uv_poll_stop(self.poll);
+                } else {
+                    uv::uv_poll_start(self.poll, want, on_poll);
+                }
+            }
+        }
+    }
+
+    pub fn mark_dirty(&mut self) {
+        if !self.dirty {
+            self.dirty = true;
+            crate::server::engine().dirty.push(self.id);
+        }
+    }
+
+    /// Writes what is buffered. Errors mark the connection for closing.
+    pub fn flush(&mut self) {
+        while self.out_pos < self.out.len() {
+            let rest = &self.out[self.out_pos..];
+            // SAFETY: plain write from our buffer.
+            let n = unsafe { libc::write(self.fd, rest.as_ptr().cast(), rest.len()) };
+            if n > 0 {
+                self.out_pos += n as usize;
+                continue;
+            }
+            let e = errno();
+            if n < 0 && e == libc::EINTR {
+                continue;
+            }
+            if n < 0 && (e == libc::EAGAIN || e == libc::EWOULDBLOCK) {
+                break;
+            }
+            self.pending_close = Some(Abort::Closed);
+            self.mark_dirty();
+            return;
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+    }
+
+    /// After JavaScript has run: write, notify drains, retire, decide whether to close.
+    pub fn after_js(&mut self) {
+        if self.closed {
+            return;
+        }
+        if let Some(reason) = self.pending_close.take() {
+            return self.close(reason);
+        }
+        self.flush();
+        if let Some(reason) = self.pending_close.take() {
+            return self.close(reason);
+        }
+        if self.blocked_on_output && self.unsent() <= self.server().limits.high_water_mark {
+            self.blocked_on_output = false;
+            self.needs_process = true;
+            self.mark_dirty();
+        }
+        if self.unsent() == 0 {
+            self.notify_drain();
+            if self.closed {
+                return;
+            }
+            if (self.queue.is_empty() || self.doomed) && (self.stop_parsing || self.read_eof) {
+                return self.shutdown();
+            }
+        }
+        self.update_poll();
+    }
+
+    fn notify_drain(&mut self) {
+        let waiting: Vec<u32> = self
+            .queue
+            .iter_mut()
+            .filter(|e| e.want_drain)
+            .map(|e| {
+                e.want_drain = false;
+                e.seq
+            })
+            .collect();
+        self.notify_each(Cb::Drain, &waiting, None);
+    }
+
+    /// Calls `cb(token[, extra])` for each exchange in `seqs`, inside one scope.
+    fn notify_each(&self, cb: Cb, seqs: &[u32], extra: Option<f64>) {
+        if seqs.is_empty() {
+            return;
+        }
+        let cbs = &self.server().callbacks;
+        let _scope = cbs.scope();
+        for &seq in seqs {
+            let token = cbs.number(token(self.id, seq));
+            match extra {
+                Some(x) => cbs.call(cb, &[token, cbs.number(x)]),
+                None => cbs.call(cb, &[token]),
+            }
+        }
+    }
+
+    /// Our last response is out: stop sending, drain what the client still sends, then close.
+    fn shutdown(&mut self) {
+        if self.read_eof {
+            return self.close(Abort::Closed);
+        }
+        self.abort_queued(Abort::Closed);
+        // SAFETY: shutting down our own socket's write side.
+        unsafe { libc::shutdown(self.fd, libc::SHUT_WR) };
+        self.lingering_since = Some(self.server().now());
+        self.update_poll();
+    }
+
+    /// Closes now: in-flight exchanges abort, the socket and its memory are released once
+    /// libuv lets go of the handle.
+    pub fn close(&mut self, reason: Abort) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.abort_queued(reason);
+        crate::server::forget_conn(self);
+        if self.poll.is_null() {
+            // Never started: nothing of libuv's to wait for.
+            // SAFETY: the box was leaked by the server on accept and is no longer registered.
+            unsafe {
+                libc::close(self.fd);
+                drop(Box::from_raw(self as *mut Conn));
+            }
+            return;
+        }
+        // SAFETY: the handle is live; on_closed frees it and this connection.
+        unsafe {
+            uv::uv_poll_stop(self.poll);
+            libc::close(self.fd);
+            uv::uv_close(self.poll, on_closed);
+        }
+        self.poll = std::ptr::null_mut();
+    }
+
+    /// Tells JavaScript about every exchange it still holds, and forgets them all.
+    fn abort_queued(&mut self, reason: Abort) {
+        let live: Vec<u32> = self.queue.iter().filter(|e| e.live()).map(|e| e.seq).collect();
+        self.spare.extend(self.queue.drain(..));
+        self.notify_each(Cb::Abort, &live, Some(reason as u32 as f64));
+    }
+}
+
+fn errno() -> c_int {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+unsafe extern "C" fn on_poll(handle: *mut uv::Handle, status: c_int, events: c_int) {
+    let conn = uv::data::<Conn>(handle);
+    // SAFETY: the handle's data is its live connection (freed only in on_closed).
+    let conn = &mut *conn;
+    if conn.closed {
+        return;
+    }
+    if status < 0 {
+        return conn.close(Abort::Closed);
+    }
+    if events & uv::WRITABLE != 0 {
+        conn.after_js();
+        if conn.closed {
+            return;
+        }
+    }
+    if events & uv::READABLE != 0 {
+        conn.on_readable();
+    }
+    crate::server::flush_dirty();
+}
+
+unsafe extern "C" fn on_closed(handle: *mut uv::Handle) {
+    drop(Box::from_raw(uv::data::<Conn>(handle)));
+    libc::free(handle.cast());
+}

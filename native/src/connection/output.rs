@@ -1,0 +1,321 @@
+//! The write side: responses framed and kept in request order, body pieces, backpressure.
+
+use super::{BodyState, CallResult, Conn, SEQ_MASK};
+use crate::chunked;
+use crate::exchange::{Exchange, Response};
+use crate::parser;
+use crate::writer::{self, BlockInfo, BodyFraming, HeadParts};
+
+impl Conn {
+    // ---- writing (called from JavaScript through lib.rs) ----
+
+    pub(super) fn index_of(&self, seq: u32) -> Option<usize> {
+        let front = self.queue.front()?.seq;
+        let idx = (seq.wrapping_sub(front) & SEQ_MASK) as usize;
+        (idx < self.queue.len()).then_some(idx)
+    }
+
+    pub fn find(&mut self, seq: u32) -> Option<&mut Exchange> {
+        let idx = self.index_of(seq)?;
+        self.queue.get_mut(idx)
+    }
+
+    /// Appends response bytes for the exchange at `idx`: straight to the socket's buffer when
+    /// it is at the front, else held until the exchanges before it are done.
+    pub(super) fn emit(&mut self, idx: usize, bytes: &[u8]) {
+        if idx == 0 {
+            self.out.extend_from_slice(bytes);
+        } else {
+            self.queue[idx].pending.extend_from_slice(bytes);
+        }
+    }
+
+    pub(super) fn live_index(&self, seq: u32) -> CallResult<usize> {
+        if self.closed || self.pending_close.is_some() {
+            return Err("connection closed");
+        }
+        self.index_of(seq).filter(|&i| self.queue[i].dispatched).ok_or("unknown or finished exchange")
+    }
+
+    /// Decides the framing of a response about to start, and writes its head.
+    /// `body_len` is the body's length when known in advance (a complete response, or a
+    /// declared Content-Length).
+    pub(super) fn start_response(
+        &mut self,
+        idx: usize,
+        status: u16,
+        reason: &[u8],
+        block: &[u8],
+        info: &BlockInfo,
+        body_len: Option<u64>,
+    ) -> CallResult<BodyFraming> {
+        if !(100..=999).contains(&status) {
+            return Err("status code must be between 100 and 999");
+        }
+        if reason.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err("invalid character in status message");
+        }
+        let info = *info;
+        let loop_ms = self.server().now();
+        let closing_server = self.server().closing();
+        let ex = &mut self.queue[idx];
+        if ex.response != Response::NotStarted {
+            return Err("response already started");
+        }
+        if status == 101 && !ex.upgrade {
+            return Err("101 Switching Protocols answers only an upgrade request");
+        }
+        let bodiless = ex.is_head_method || writer::status_forbids_body(status);
+        let mut add_length = None;
+        let mut add_chunked = false;
+        let framing = if status == 101 {
+            BodyFraming::UntilClose
+        } else if bodiless {
+            if ex.is_head_method
+                && !writer::status_forbids_body(status)
+                && info.content_length.is_none()
+                && !info.has_transfer_encoding
+            {
+                add_length = body_len;
+            }
+            BodyFraming::Bodiless
+        } else if info.has_transfer_encoding {
+            if info.content_length.is_some() {
+                return Err("response has both Content-Length and Transfer-Encoding");
+            }
+            if info.chunked && ex.http11 {
+                BodyFraming::Chunked
+            } else {
+                BodyFraming::UntilClose
+            }
+        } else if let Some(n) = info.content_length {
+            if body_len.is_some_and(|len| len != n) {
+                return Err("Content-Length does not match the body");
+            }
+            BodyFraming::Length(n)
+        } else if let Some(n) = body_len {
+            add_length = Some(n);
+            BodyFraming::Length(n)
+        } else if ex.http11 {
+            add_chunked = true;
+            BodyFraming::Chunked
+        } else {
+            BodyFraming::UntilClose
+        };
+        if info.close || framing == BodyFraming::UntilClose && status != 101 || closing_server {
+            ex.close_after = true;
+        }
+        // An unanswered 100-continue leaves the client's body in doubt: do not reuse the connection.
+        if ex.expect_continue && !ex.continue_sent && !ex.body_done {
+            ex.close_after = true;
+        }
+        let parts = HeadParts {
+            status,
+            reason,
+            block,
+            info: &info,
+            add_length,
+            add_chunked,
+            closing: ex.close_after && status != 101,
+            keep_alive_10: !ex.http11 && !ex.close_after,
+            loop_ms,
+        };
+        ex.response = Response::Streaming { framing, written: 0 };
+        if idx == 0 {
+            writer::write_head(&mut self.out, &parts);
+        } else {
+            let mut pending = std::mem::take(&mut self.queue[idx].pending);
+            writer::write_head(&mut pending, &parts);
+            self.queue[idx].pending = pending;
+        }
+        if status == 101 {
+            self.body = BodyState::Upgraded { seq: self.queue[idx].seq };
+            self.stop_parsing = true;
+        }
+        Ok(framing)
+    }
+
+    /// A complete response in one call.
+    pub fn respond(
+        &mut self,
+        seq: u32,
+        status: u16,
+        reason: &[u8],
+        block: &[u8],
+        info: &BlockInfo,
+        body: &[u8],
+    ) -> CallResult<()> {
+        let idx = self.live_index(seq)?;
+        let framing = self.start_response(idx, status, reason, block, info, Some(body.len() as u64))?;
+        self.body_bytes(idx, framing, body)?;
+        self.finish_response(idx, b"");
+        Ok(())
+    }
+
+    pub fn write_head(
+        &mut self,
+        seq: u32,
+        status: u16,
+        reason: &[u8],
+        block: &[u8],
+        info: &BlockInfo,
+        length: Option<u64>,
+    ) -> CallResult<()> {
+        let idx = self.live_index(seq)?;
+        self.start_response(idx, status, reason, block, info, length)?;
+        self.mark_dirty();
+        Ok(())
+    }
+
+    /// Appends body bytes; returns whether the caller may keep writing (below the high-water mark).
+    pub fn write(&mut self, seq: u32, data: &[u8]) -> CallResult<bool> {
+        let idx = self.live_index(seq)?;
+        let Response::Streaming { framing, .. } = self.queue[idx].response else {
+            return Err("write before writeHead or after end");
+        };
+        self.body_bytes(idx, framing, data)?;
+        self.mark_dirty();
+        let hwm = self.server().limits.high_water_mark;
+        let held = if idx == 0 { self.unsent() } else { self.queue[idx].pending.len() };
+        if held > hwm && idx == 0 {
+            self.flush();
+        }
+        let held = if idx == 0 { self.unsent() } else { self.queue[idx].pending.len() };
+        let ok = held <= hwm;
+        if !ok {
+            self.queue[idx].want_drain = true;
+            self.update_poll();
+        }
+        Ok(ok)
+    }
+
+    pub(super) fn body_bytes(&mut self, idx: usize, framing: BodyFraming, data: &[u8]) -> CallResult<()> {
+        match framing {
+            BodyFraming::Bodiless => {}
+            BodyFraming::Length(n) => {
+                let Response::Streaming { written, .. } = &mut self.queue[idx].response else { unreachable!() };
+                if *written + data.len() as u64 > n {
+                    return Err("body longer than its Content-Length");
+                }
+                *written += data.len() as u64;
+                self.emit(idx, data);
+            }
+            BodyFraming::Chunked => {
+                if idx == 0 {
+                    chunked::encode_chunk(&mut self.out, data);
+                } else {
+                    chunked::encode_chunk(&mut self.queue[idx].pending, data);
+                }
+            }
+            BodyFraming::UntilClose => self.emit(idx, data),
+        }
+        Ok(())
+    }
+
+    pub fn end(&mut self, seq: u32, data: &[u8], trailers: &[u8]) -> CallResult<()> {
+        let idx = self.live_index(seq)?;
+        let Response::Streaming { framing, .. } = self.queue[idx].response else {
+            return Err("end before writeHead");
+        };
+        if !trailers.is_empty() {
+            writer::scan_block(trailers)?;
+        }
+        self.body_bytes(idx, framing, data)?;
+        if let BodyFraming::Length(n) = framing {
+            let Response::Streaming { written, .. } = self.queue[idx].response else { unreachable!() };
+            if written < n {
+                // The promised length never came: the client cannot frame the next response.
+                self.queue[idx].close_after = true;
+            }
+        }
+        self.finish_response(idx, trailers);
+        Ok(())
+    }
+
+    pub(super) fn finish_response(&mut self, idx: usize, trailers: &[u8]) {
+        let ex = &mut self.queue[idx];
+        if let Response::Streaming { framing: BodyFraming::Chunked, .. } = ex.response {
+            if idx == 0 {
+                chunked::encode_end(&mut self.out, trailers);
+            } else {
+                chunked::encode_end(&mut self.queue[idx].pending, trailers);
+            }
+        }
+        let ex = &mut self.queue[idx];
+        ex.response = Response::Done;
+        // The rest of an unread body is read and dropped; a paused reader no longer blocks it.
+        if !ex.body_done && self.js_paused {
+            self.js_paused = false;
+            self.needs_process = true;
+        }
+        if idx == 0 {
+            self.advance();
+        }
+        self.mark_dirty();
+    }
+
+    /// Retires finished exchanges at the front and promotes the next one's held output.
+    pub(super) fn advance(&mut self) {
+        while let Some(front) = self.queue.front() {
+            if front.response != Response::Done {
+                break;
+            }
+            // The body of a finished exchange may still be arriving: keep it until read.
+            if !front.body_done && !front.close_after {
+                break;
+            }
+            let ex = self.queue.pop_front().unwrap();
+            let close = ex.close_after;
+            self.spare.push(ex);
+            if close {
+                self.stop_parsing = true;
+                self.doomed = !self.queue.is_empty();
+                break;
+            }
+            if let Some(next) = self.queue.front_mut() {
+                let pending = std::mem::take(&mut next.pending);
+                self.out.extend_from_slice(&pending);
+                next.pending = pending;
+                next.pending.clear();
+            }
+            self.needs_process = true;
+        }
+        if self.queue.is_empty() {
+            self.idle_since = self.server().now();
+        }
+    }
+
+    pub fn write_continue(&mut self, seq: u32) -> CallResult<()> {
+        let idx = self.live_index(seq)?;
+        let ex = &mut self.queue[idx];
+        if !ex.expect_continue || ex.continue_sent || ex.response != Response::NotStarted {
+            return Ok(());
+        }
+        ex.continue_sent = true;
+        self.emit(idx, b"HTTP/1.1 100 Continue\r\n\r\n");
+        self.mark_dirty();
+        Ok(())
+    }
+
+    pub fn set_paused(&mut self, paused: bool) {
+        if self.js_paused != paused {
+            self.js_paused = paused;
+            if !paused {
+                self.needs_process = true;
+                self.mark_dirty();
+            }
+            self.update_poll();
+        }
+    }
+
+    pub fn headers(&mut self, seq: u32) -> CallResult<(&[u8], &[parser::Field])> {
+        let idx = self.index_of(seq).ok_or("request headers are gone once the response is complete")?;
+        let ex = &self.queue[idx];
+        Ok((&ex.head, &ex.fields))
+    }
+
+    pub fn trailers(&mut self, seq: u32) -> CallResult<&[u8]> {
+        let idx = self.index_of(seq).ok_or("unknown or finished exchange")?;
+        Ok(&self.queue[idx].trailers)
+    }
+}

@@ -1,0 +1,72 @@
+//! Timeouts, checked by the server's periodic sweep: headers, request, keep-alive, linger.
+
+use super::{Abort, BodyState, Conn, LINGER_MS};
+use crate::exchange::Response;
+use crate::writer;
+
+impl Conn {
+    /// Timeouts, checked by the server's sweep.
+    pub fn check_timeouts(&mut self, now: u64) {
+        if self.closed {
+            return;
+        }
+        let lim = self.server().limits.clone();
+        if let Some(since) = self.lingering_since {
+            if now >= since + LINGER_MS {
+                self.close(Abort::Closed);
+            }
+            return;
+        }
+        let receiving_body = !matches!(self.body, BodyState::None | BodyState::Upgraded { .. });
+        if receiving_body {
+            if lim.request_timeout > 0 && now >= self.request_start + lim.request_timeout {
+                self.time_out();
+            }
+            return;
+        }
+        if matches!(self.body, BodyState::Upgraded { .. }) {
+            return;
+        }
+        let partial_head = !self.unread().is_empty() && !self.stop_parsing;
+        if self.queue.is_empty() && self.unsent() == 0 && !partial_head {
+            // Idle between requests; a fresh connection that has sent nothing waits as long as a head may.
+            let (since, limit) = if self.next_seq == 0 {
+                (self.head_start, lim.headers_timeout)
+            } else {
+                (self.idle_since, lim.keep_alive_timeout)
+            };
+            if limit > 0 && now >= since + limit {
+                self.close(Abort::Timeout);
+            }
+            return;
+        }
+        if partial_head && self.queue.len() < lim.max_pipelined {
+            let head_limit = lim.headers_timeout;
+            let request_limit = lim.request_timeout;
+            if (head_limit > 0 && now >= self.head_start + head_limit)
+                || (request_limit > 0 && now >= self.request_start + request_limit)
+            {
+                self.time_out();
+            }
+        }
+    }
+
+    /// A request took too long to arrive: 408 when nothing else is owed, then close.
+    pub(super) fn time_out(&mut self) {
+        let answerable = self.queue.len() <= 1 && self.queue.front().is_none_or(|e| e.response == Response::NotStarted);
+        if !answerable {
+            return self.close(Abort::Timeout);
+        }
+        self.abort_queued(Abort::Timeout);
+        self.body = BodyState::None;
+        self.stop_parsing = true;
+        let loop_ms = self.server().now();
+        writer::write_error(&mut self.out, 408, "request timed out", loop_ms);
+        self.after_js();
+    }
+
+    /// Whether the connection is between requests with nothing owed (closeIdleConnections).
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.unsent() == 0 && self.unread().is_empty() && matches!(self.body, BodyState::None)
+    }
+}
