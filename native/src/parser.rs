@@ -176,17 +176,20 @@ fn parse_error(buf: &[u8], err: httparse::Error, limits: &Limits) -> Reject {
     }
 }
 
-/// A well-formed `HTTP/x.y` version other than 1.0 and 1.1 (505 rather than 400).
+/// A well-formed request line whose version is `HTTP/x.y` other than 1.0 and 1.1 (505 rather
+/// than 400): exactly three parts separated by single spaces.
 fn is_other_http_version(buf: &[u8]) -> bool {
     let line = &buf[..memchr(b'\n', buf).unwrap_or(buf.len())];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    match line.iter().rposition(|&b| b == b' ') {
-        Some(sp) => {
-            let v = &line[sp + 1..];
-            v.len() == 8 && v.starts_with(b"HTTP/") && v[5].is_ascii_digit() && v[6] == b'.' && v[7].is_ascii_digit()
-        }
-        None => false,
-    }
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    let [_, _, v] = parts[..] else { return false };
+    v.len() == 8
+        && v.starts_with(b"HTTP/")
+        && v[5].is_ascii_digit()
+        && v[6] == b'.'
+        && v[7].is_ascii_digit()
+        && v != b"HTTP/1.0"
+        && v != b"HTTP/1.1"
 }
 
 /// Every line ends in CRLF: a bare CR or bare LF is a smuggling vector (RFC 9112 section 2.2).
@@ -500,6 +503,8 @@ mod tests {
             ("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
             ("GET / HTTP/1.2\r\nHost: x\r\n\r\n", 505),
             ("GET / FOO/1.1\r\nHost: x\r\n\r\n", 400),
+            ("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+            ("GET /a  HTTP/1.1\r\nHost: x\r\n\r\n", 400),
             ("CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n", 501),
             ("POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n", 417),
         ];

@@ -2,7 +2,7 @@
 //!
 //! Invariants: no panic; every span of an accepted head lies inside it; an accepted head parses
 //! the same without the bytes after it; the verdict never depends on how the bytes arrived (a
-//! prefix of an accepted head is "incomplete", and once a prefix is refused the whole is too).
+//! prefix of an accepted head is "incomplete", never refused).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -80,9 +80,6 @@ fn check(buf: &[u8], limits: &Limits) {
             for k in prefix_lengths(buf.len()) {
                 let partial = parse(&buf[..k], limits, &mut fields);
                 assert!(!matches!(partial, Ok(Some(_))), "a prefix of {k} bytes is complete but the whole is not");
-                if let Err(r) = partial {
-                    panic!("prefix of {k} bytes refused ({r:?}) but the whole is only incomplete");
-                }
             }
         }
         Err(r) => assert!(REJECT_STATUSES.contains(&r.status), "unexpected status {r:?}"),

@@ -99,7 +99,8 @@ fn lookup(router: &Router, live: &HashMap<u32, Live>, method: &str, path: &[u8])
                 match p {
                     Param::Int(n) => assert!(n.unsigned_abs() <= (1u64 << 53) - 1),
                     Param::Float(f) => assert!(f.is_finite()),
-                    Param::Str(s) => assert!(!s.is_empty()),
+                    // Empty only from a custom converter whose regex matches "" (the user's choice).
+                    Param::Str(_) => {}
                 }
             }
             assert!(takes(method), "lookup found {method} but allow says {allowed:?}");
@@ -124,7 +125,8 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::Add { methods, segments } => add(&mut router, &mut live, *methods, &pattern_of(segments)),
             Op::AddRaw { methods, pattern } => add(&mut router, &mut live, *methods, pattern),
             Op::Remove(pick) => {
-                ever.extend(live.keys().filter(|k| !ever.contains(k)));
+                let new: Vec<u32> = live.keys().copied().filter(|k| !ever.contains(k)).collect();
+                ever.extend(new);
                 let Some(&route) = ever.get(*pick as usize % ever.len().max(1)) else { continue };
                 assert_eq!(router.remove(route), live.remove(&route).is_some(), "remove({route})");
                 assert!(!router.remove(route), "a route removed twice");

@@ -1,0 +1,224 @@
+// Faults: clients that reset, half-close or vanish, and handlers that throw. The process lives,
+// the exchange learns why, later writes are dropped quietly, and the next client is served.
+import { AbortReason } from '../../src/engine/binding';
+import { RequestAbortedError, type Exchange } from '../../src/engine/exchange';
+import type { Handler, NativeServer } from '../../src/engine/server';
+import { RawClient, delay, getOnce, startServer, stopAll, withoutDate } from './helpers';
+
+afterEach(stopAll);
+
+async function eventually(condition: () => boolean, what: string, timeout = 3000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+/** What happened to one exchange whose body was being read. */
+interface BodyOutcome {
+  error?: unknown;
+  /** Calls made on the exchange after the failure, each of which must not throw. */
+  lateCalls?: string;
+}
+
+/** Reads the body; on failure, tries every response call and records that none threw. */
+function readThenAnswerLate(outcome: BodyOutcome): Handler {
+  return async (ex: Exchange) => {
+    try {
+      await ex.body();
+    } catch (err) {
+      outcome.error = err;
+      ex.respond(200, 'too late');
+      ex.writeHead(200);
+      ex.write('too late');
+      ex.end('too late');
+      ex.destroy();
+      outcome.lateCalls = 'no throw';
+    }
+  };
+}
+
+function expectClientGone(outcome: BodyOutcome): void {
+  expect(outcome.error).toBeInstanceOf(RequestAbortedError);
+  expect((outcome.error as RequestAbortedError).reason).toBe(AbortReason.Closed);
+  expect((outcome.error as RequestAbortedError).code).toBe('ECONNRESET');
+  expect(outcome.lateCalls).toBe('no throw');
+}
+
+async function expectNoConnectionsLeft(server: NativeServer): Promise<void> {
+  await eventually(() => server.connections === 0, 'every connection to be released');
+}
+
+describe('clients that go away', () => {
+  test.each([
+    ['resets', (client: RawClient) => client.resetConnection()],
+    ['half-closes', (client: RawClient) => client.end()],
+    ['destroys its socket', (client: RawClient) => client.destroy()],
+  ])('a client that %s mid-body: body() rejects, late writes are dropped, the server serves on', async (_name, leave) => {
+    const outcome: BodyOutcome = {};
+    const { server, port } = startServer(readThenAnswerLate(outcome));
+    const client = await RawClient.connect(port);
+    client.write('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\npartial body');
+    await delay(30);
+    leave(client);
+    await eventually(() => outcome.lateCalls !== undefined, 'the body read to fail');
+    expectClientGone(outcome);
+    expect((await getOnce(port)).status).toBe(200);
+    await expectNoConnectionsLeft(server);
+  });
+
+  test('a client that resets mid-chunked-body: onabort fires with the reason', async () => {
+    const reasons: AbortReason[] = [];
+    let chunks = 0;
+    const { port } = startServer((ex) => {
+      ex.ondata = () => {
+        chunks += 1;
+      };
+      ex.onabort = (reason) => reasons.push(reason);
+    });
+    const client = await RawClient.connect(port);
+    client.write('POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    await eventually(() => chunks === 1, 'the first chunk');
+    client.resetConnection();
+    await eventually(() => reasons.length === 1, 'onabort');
+    expect(reasons).toEqual([AbortReason.Closed]);
+    expect((await getOnce(port)).status).toBe(200);
+  });
+
+  test('a client that half-closes after a complete request still gets its response', async () => {
+    const { port } = startServer((ex) => void setTimeout(() => ex.respond(200, 'answered'), 30));
+    const client = await RawClient.connect(port);
+    client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    client.end();
+    const responses = await client.closedByServer();
+    expect(responses.map((r) => r.body.toString())).toEqual(['answered']);
+  });
+
+  test('a client that vanishes mid-response: onabort fires, later writes return false without throwing', async () => {
+    let aborted: AbortReason | undefined;
+    let writesAfterAbort = 0;
+    let lateResult: boolean | undefined;
+    const { server, port } = startServer((ex) => {
+      ex.onabort = (reason) => {
+        aborted = reason;
+      };
+      ex.writeHead(200);
+      const timer = setInterval(() => {
+        const ok = ex.write('tick\n');
+        if (aborted !== undefined) {
+          writesAfterAbort += 1;
+          lateResult = ok;
+        }
+        if (writesAfterAbort === 3) {
+          clearInterval(timer);
+          ex.end('never');
+        }
+      }, 5);
+    });
+    const client = await RawClient.connect(port);
+    client.write('GET /stream HTTP/1.1\r\nHost: t\r\n\r\n');
+    await eventually(() => client.bytes.includes('tick'), 'the first chunk');
+    client.resetConnection();
+    await eventually(() => writesAfterAbort === 3, 'writes after the abort');
+    expect(aborted).toBe(AbortReason.Closed);
+    expect(lateResult).toBe(false);
+    expect((await getOnce(port)).status).toBe(200);
+    await expectNoConnectionsLeft(server);
+  });
+
+  test('a reset with pipelined requests in flight aborts each of them', async () => {
+    const held: Exchange[] = [];
+    const reasons: string[] = [];
+    const { port } = startServer((ex) => {
+      held.push(ex);
+      ex.onabort = (reason) => reasons.push(`${ex.url}:${reason}`);
+    });
+    const client = await RawClient.connect(port);
+    client.write('GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /2 HTTP/1.1\r\nHost: t\r\n\r\n');
+    await eventually(() => held.length === 2, 'both requests');
+    client.resetConnection();
+    await eventually(() => reasons.length === 2, 'both aborts');
+    expect(reasons).toEqual([`/1:${AbortReason.Closed}`, `/2:${AbortReason.Closed}`]);
+    expect(() => held.forEach((ex) => ex.respond(200, 'late'))).not.toThrow();
+    expect((await getOnce(port)).status).toBe(200);
+  });
+
+  test('fifty clients resetting mid-request leave no connection behind', async () => {
+    const { server, port } = startServer(() => undefined);
+    for (let i = 0; i < 50; i++) {
+      const client = await RawClient.connect(port);
+      client.write(i % 2 === 0 ? 'GET / HTTP/1.1\r\nHost: t\r\n\r\n' : 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab');
+      await delay(1);
+      client.resetConnection();
+    }
+    await expectNoConnectionsLeft(server);
+  });
+});
+
+describe('handlers that throw', () => {
+  const internalError = 'HTTP/1.1 500 Internal Server Error\r\nDate: <date>\r\ncontent-type: text/plain; charset=utf-8\r\nContent-Length: 21\r\n\r\nInternal Server Error';
+
+  /** Starts a server whose handler is `handler`, collecting 'handlerError' events. */
+  function failing(handler: Handler): { port: number; errors: unknown[] } {
+    const errors: unknown[] = [];
+    const { server, port } = startServer(handler);
+    server.on('handlerError', (err: unknown) => errors.push(err));
+    return { port, errors };
+  }
+
+  test('a synchronous throw gets a 500; the connection and process carry on', async () => {
+    const boom = new Error('sync boom');
+    const { port, errors } = failing((ex) => {
+      if (ex.url === '/throw') throw boom;
+      ex.respond(200, 'fine');
+    });
+    const client = await RawClient.connect(port);
+    client.write('GET /throw HTTP/1.1\r\nHost: t\r\n\r\nGET /ok HTTP/1.1\r\nHost: t\r\n\r\n');
+    const [failed, ok] = await client.responses(2);
+    expect(withoutDate(failed)).toBe(internalError);
+    expect(ok.body.toString()).toBe('fine');
+    expect(errors).toEqual([boom]);
+    client.destroy();
+  });
+
+  test('an async rejection gets a 500', async () => {
+    const boom = new Error('async boom');
+    const { port, errors } = failing(async () => {
+      await delay(5);
+      throw boom;
+    });
+    const response = await getOnce(port);
+    expect(withoutDate(response)).toBe(internalError);
+    expect(errors).toEqual([boom]);
+  });
+
+  test('a throw after the head was sent cuts the connection; the next client is served', async () => {
+    const { port, errors } = failing((ex) => {
+      if (ex.url === '/ok') return ex.respond(200, 'fine');
+      ex.writeHead(200);
+      ex.write('half');
+      throw new Error('mid-stream boom');
+    });
+    const client = await RawClient.connect(port);
+    client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    await client.closedByServer();
+    expect(client.bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n4\r\nhalf\r\n$/);
+    expect(errors).toHaveLength(1);
+    expect((await getOnce(port, '/ok')).body.toString()).toBe('fine');
+  });
+
+  test('without a handlerError listener the error is logged once', async () => {
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const { port } = startServer(() => {
+        throw new Error('logged boom');
+      });
+      expect((await getOnce(port)).status).toBe(500);
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(String(logged.mock.calls[0])).toContain('logged boom');
+    } finally {
+      logged.mockRestore();
+    }
+  });
+});
