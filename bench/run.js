@@ -18,7 +18,10 @@ const { combineRounds } = require('./lib/rounds');
 function describeProblems(measured) {
   const problems = [];
   if (measured.non2xx > 0) problems.push(`${measured.non2xx} non-2xx responses`);
-  if (measured.errors > 0) problems.push(`${measured.errors} socket errors or timeouts`);
+  if (measured.errors > 0) {
+    const kinds = Object.entries(measured.errorKinds).filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`);
+    problems.push(`${measured.errors} socket errors or timeouts (${kinds.join(', ')})`);
+  }
   return problems.length > 0 ? problems.join(', ') : null;
 }
 

@@ -1,8 +1,17 @@
-// The request side: a real http.IncomingMessage, filled the way node's server fills it, so its
-// prototype getters (headers, headersDistinct, trailers) and Readable machinery work unchanged.
+// The request side: an http.IncomingMessage (its prototype inherits from node's, so instanceof
+// holds and node's getters and Readable methods run on it) built without node's constructor.
+//
+// Most requests are never read as a stream: no body, and nobody listens for 'data' or 'end'.
+// So the Readable state is made on first use: node's stream methods all reach it through
+// `this._readableState`, which here is an accessor on the prototype that builds it, with the
+// end of the body already pushed when the body is complete. A request with a body gets its
+// state at once (the engine feeds it), and so does every request when something may swap its
+// prototype for one that skips ours (see Server: Express loaded before pyre/register).
 import { IncomingMessage } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
-import type { IncomingInternals } from './node-internals';
+import {
+  type IncomingInternals, kHeaders, kHeadersCount, kTrailers, kTrailersCount, ReadableState, type ReadableStateLike,
+} from './node-internals';
 import type { PyreSocket } from './socket';
 
 export interface RequestOptions {
@@ -12,38 +21,87 @@ export interface RequestOptions {
   maxHeadersCount: number | null;
 }
 
-export function createRequest(exchange: Exchange, socket: PyreSocket, options: RequestOptions): IncomingMessage {
-  const req = new IncomingMessage(socket as never) as IncomingMessage & IncomingInternals;
-  req.method = exchange.method;
-  req.url = exchange.url;
-  req.httpVersionMajor = 1;
-  if (exchange.httpVersion === '1.1') {
-    req.httpVersionMinor = 1;
-    req.httpVersion = '1.1';
-  } else {
-    req.httpVersionMinor = 0;
-    req.httpVersion = '1.0';
-  }
-  req.joinDuplicateHeaders = options.joinDuplicateHeaders;
-  let raw = exchange.rawHeaders();
-  const max = options.maxHeadersCount;
-  if (max && raw.length > max * 2) raw = raw.slice(0, max * 2);
-  // Node parses `headers` lazily from rawHeaders on first access; we keep that laziness.
-  req._addHeaderLines(raw, raw.length);
-  socket.request = req;
-  if (!exchange.hasBody) {
-    req.complete = true;
-    req.push(null);
-  }
-  return req;
-}
+/** Node's default stream high-water mark in Node 20 (what a net.Socket passes on). */
+export const NODE_HIGH_WATER_MARK = 16384;
 
-/** The response is complete: the engine drops any unread body, so the request ends here, as node's does once dumped. */
-export function finishRequest(request: IncomingMessage): void {
-  const req = request as IncomingMessage & IncomingInternals;
-  if (!req.complete) {
-    req.complete = true;
-    req.push(null);
+/** The members of node's IncomingMessage the class inherits at run time (see the end of the file). */
+export interface PyreIncomingMessage extends IncomingMessage, Omit<IncomingInternals, '_readableState'> {}
+
+export class PyreIncomingMessage {
+  constructor(exchange: Exchange, socket: PyreSocket, options: RequestOptions, eagerStream: boolean) {
+    // Node's IncomingMessage fields, in node's order; EventEmitter makes `_events` on first listener.
+    const self = this as unknown as Record<string | symbol, unknown>;
+    self._events = undefined;
+    self._eventsCount = 0;
+    self._maxListeners = undefined;
+    this.socket = socket as never;
+    this.httpVersionMajor = 1;
+    if (exchange.httpVersion === '1.1') {
+      this.httpVersionMinor = 1;
+      this.httpVersion = '1.1';
+    } else {
+      this.httpVersionMinor = 0;
+      this.httpVersion = '1.0';
+    }
+    this.complete = !exchange.hasBody;
+    self[kHeaders] = null;
+    let raw = exchange.rawHeaders();
+    const max = options.maxHeadersCount;
+    if (max && raw.length > max * 2) raw = raw.slice(0, max * 2);
+    // Node builds `headers` from rawHeaders on first access; that laziness is kept.
+    this.rawHeaders = raw;
+    self[kHeadersCount] = raw.length;
+    self[kTrailers] = null;
+    self[kTrailersCount] = 0;
+    this.rawTrailers = [];
+    this.joinDuplicateHeaders = options.joinDuplicateHeaders;
+    this.aborted = false;
+    self.upgrade = null;
+    this.url = exchange.url;
+    this.method = exchange.method;
+    this.statusCode = null as never;
+    this.statusMessage = null as never;
+    self.client = socket;
+    this._consuming = false;
+    this._dumped = false;
+    socket.request = this as never;
+    if (eagerStream || !this.complete) PyreIncomingMessage.openStream(this);
   }
-  if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
+
+  /** Node's Readable state, made on first use; see the top of this file. */
+  get _readableState(): ReadableStateLike {
+    return PyreIncomingMessage.openStream(this);
+  }
+  set _readableState(state: ReadableStateLike) {
+    Object.defineProperty(this, '_readableState', { value: state, writable: true, enumerable: true, configurable: true });
+  }
+
+  private static openStream(req: PyreIncomingMessage): ReadableStateLike {
+    const state = new ReadableState({ highWaterMark: NODE_HIGH_WATER_MARK }, req as never, false);
+    // As node's constructor: the socket feeds the body, so no read-ahead until someone reads.
+    state.readingMore = true;
+    req._readableState = state;
+    if (req.complete) req.push(null);
+    if (req._dumped) {
+      // The response ended before anyone looked: end the stream as node's dump would have.
+      req._dumped = false;
+      req._dump();
+    }
+    return state;
+  }
+
+  /** The response is complete: the engine drops any unread body, so the request ends here, as node's does once dumped. */
+  static responseDone(req: PyreIncomingMessage): void {
+    if (!Object.hasOwn(req, '_readableState')) {
+      // Nobody has looked at the stream: remember, and end it if someone ever does.
+      req._dumped = true;
+      return;
+    }
+    if (!req.complete) {
+      req.complete = true;
+      req.push(null);
+    }
+    if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
+  }
 }
+Object.setPrototypeOf(PyreIncomingMessage.prototype, IncomingMessage.prototype);

@@ -1,23 +1,29 @@
-// The response side: a real http.ServerResponse whose sending methods go to the engine.
+// The response side: an http.ServerResponse (its prototype inherits from node's, so instanceof
+// holds and node's own setHeader, getHeader, headersSent, writableEnded, ... run on it), built
+// without node's constructor, whose sending methods go to the engine. The whole response is kept
+// in JS until end(), then handed to the engine in one call.
 //
-// Express replaces res's prototype with one that inherits straight from node's
-// ServerResponse.prototype, skipping any subclass of ours. So the methods that must differ from
-// node's (writeHead, write, end, flushHeaders, writeContinue, addTrailers) are installed as own
-// properties, which survive the swap; everything else (setHeader, getHeader, the headersSent /
-// writableEnded getters, cork, destroy, ...) is node's own code running on node's own fields.
-// The whole response is kept in JS until end(), then handed to the engine in one call.
-import { type IncomingMessage, ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+// Express replaces res's prototype with its own. Loaded after pyre/register, Express's prototype
+// inherits from ours; loaded before, it inherits straight from node's and skips ours, so for such
+// listeners (Server tells us) the sending methods are also installed as own properties, which
+// survive the swap.
+import { ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
 import type { HeaderValue } from '../src/engine/headers';
-import { kNeedDrain, kOutHeaders, nodeResponse, type OutHeaders } from './node-internals';
+import {
+  kBytesWritten, kCorked, kErrored, kHighWaterMark, kNeedDrain, kOutHeaders, kRejectNonStandardBodyWrites, nodeResponse,
+  type OutHeaders,
+} from './node-internals';
+import { NODE_HIGH_WATER_MARK, PyreIncomingMessage } from './request';
 import type { PyreSocket } from './socket';
-import { finishRequest } from './request';
 
 type Chunk = string | Buffer | Uint8Array;
 type WriteCallback = (error?: Error | null) => void;
 type HeadersArgument = Record<string, HeaderValue | undefined> | readonly (string | number | readonly string[])[] | readonly [string, HeaderValue][];
 
 const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
+const CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
+const INVALID_STATUS_MESSAGE = /[^\t\x20-\x7e\x80-\xff]/;
 
 function statusForbidsBody(status: number): boolean {
   return status < 200 || status === 204 || status === 304;
@@ -38,9 +44,10 @@ function toBody(chunk: Chunk, encoding: BufferEncoding | undefined): Chunk {
     : chunk;
 }
 
-function emitFinish(res: PyreServerResponse): void {
+/** The response has gone to the engine: 'finish', then 'close', one tick later as in node. */
+function emitFinishAndClose(res: PyreServerResponse): void {
   res.emit('finish');
-  process.nextTick(emitClose, res);
+  emitClose(res);
 }
 
 export function emitClose(res: ServerResponse): void {
@@ -51,7 +58,25 @@ export function emitClose(res: ServerResponse): void {
   res.emit('close');
 }
 
-export class PyreServerResponse extends ServerResponse {
+/** Node's own fields the class sets and reads; @types/node does not declare them. */
+interface OutgoingInternals {
+  _header: string | null;
+  _hasBody: boolean;
+  _last: boolean;
+  _sent100: boolean;
+  _expect_continue: boolean;
+  _contentLength: number | null;
+  _removedConnection: boolean;
+  _keepAliveTimeout: number;
+  _closed: boolean;
+  _implicitHeader(): void;
+  useChunkedEncodingByDefault: boolean;
+}
+
+/** The members of node's ServerResponse the class inherits at run time (see the end of the file). */
+export interface PyreServerResponse extends ServerResponse, OutgoingInternals {}
+
+export class PyreServerResponse {
   /** The header fields for the engine, fixed by writeHead(); framing fields are the engine's. */
   private head: Record<string, HeaderValue> | null = null;
   /** Content-Length the response declared, or -1 when the body's length is not known up front. */
@@ -61,34 +86,65 @@ export class PyreServerResponse extends ServerResponse {
   /** The engine's streamed response has begun (headers on the wire). */
   private streaming = false;
   private trailerFields: Record<string, string> | undefined = undefined;
-  // Node's own fields, set by its constructor; @types/node does not declare them.
-  declare _header: string | null;
-  declare _hasBody: boolean;
-  declare _last: boolean;
-  declare _sent100: boolean;
-  declare _expect_continue: boolean;
-  declare _implicitHeader: () => void;
 
   constructor(
-    req: IncomingMessage,
+    req: PyreIncomingMessage,
     /** @internal */ readonly exchange: Exchange,
     socket: PyreSocket,
     keepAliveTimeout: number,
+    ownSendingMethods: boolean,
   ) {
-    super(req);
+    // The fields node's OutgoingMessage and ServerResponse constructors set, in their order.
+    const self = this as unknown as Record<string | symbol, unknown>;
+    self._events = undefined;
+    self._eventsCount = 0;
+    self._maxListeners = undefined;
+    self.outputData = [];
+    self.outputSize = 0;
+    self.writable = true;
+    this.destroyed = false;
+    this._last = false;
+    this.chunkedEncoding = false;
     this.shouldKeepAlive = exchange.keepAlive;
-    (this as unknown as { _keepAliveTimeout: number })._keepAliveTimeout = keepAliveTimeout;
+    self.maxRequestsOnConnectionReached = false;
+    self._defaultKeepAlive = true;
+    this.useChunkedEncodingByDefault = exchange.httpVersion === '1.1' || CHUNKED.test(String(req.headers.te ?? ''));
+    this.sendDate = true;
+    this._removedConnection = false;
+    self._removedContLen = false;
+    self._removedTE = false;
+    this.strictContentLength = false;
+    self[kBytesWritten] = 0;
+    this._contentLength = null;
+    this._hasBody = req.method !== 'HEAD';
+    self._trailer = '';
+    self[kNeedDrain] = false;
+    this.finished = false;
+    self._headerSent = false;
+    self[kCorked] = 0;
+    this._closed = false;
+    self.socket = socket;
+    this._header = null;
+    self[kOutHeaders] = null;
+    this._keepAliveTimeout = keepAliveTimeout;
+    self._onPendingData = noop;
+    self[kErrored] = null;
+    self[kHighWaterMark] = NODE_HIGH_WATER_MARK;
+    self[kRejectNonStandardBodyWrites] = false;
+    self.req = req;
+    this.statusCode = 200;
+    this._sent100 = false;
     this._expect_continue = exchange.expectsContinue;
-    (this as { socket: unknown }).socket = socket;
     socket._httpMessage = this;
-    // Own properties: see the comment at the top of this file.
-    const own = PyreServerResponse.prototype as unknown as this;
-    this.writeHead = own.writeHead;
-    this.write = own.write;
-    this.end = own.end;
-    this.flushHeaders = own.flushHeaders;
-    this.writeContinue = own.writeContinue;
-    this.addTrailers = own.addTrailers;
+    if (ownSendingMethods) {
+      const own = PyreServerResponse.prototype as this;
+      this.writeHead = own.writeHead;
+      this.write = own.write;
+      this.end = own.end;
+      this.flushHeaders = own.flushHeaders;
+      this.writeContinue = own.writeContinue;
+      this.addTrailers = own.addTrailers;
+    }
     exchange.onabort = () => PyreServerResponse.connectionLost(this, socket);
   }
 
@@ -99,7 +155,8 @@ export class PyreServerResponse extends ServerResponse {
     process.nextTick(emitClose, res);
   }
 
-  override writeHead(statusCode: number, reason?: string | HeadersArgument, headers?: HeadersArgument): this {
+  writeHead(statusCode: number, reason?: string | HeadersArgument, headers?: HeadersArgument): this {
+    if (this.exchange === undefined) return nodeResponse.writeHead.call(this, statusCode, reason, headers) as this;
     if (this._header || !((statusCode | 0) >= 100 && (statusCode | 0) <= 999)) {
       // Node's own method throws the error node throws (headers sent, bad status code).
       nodeResponse.writeHead.call(this, statusCode, reason, headers);
@@ -112,7 +169,7 @@ export class PyreServerResponse extends ServerResponse {
       headers ??= reason;
     }
     this.statusCode = statusCode;
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(this.statusMessage)) {
+    if (this.statusMessage !== STATUS_CODES[statusCode] && INVALID_STATUS_MESSAGE.test(this.statusMessage)) {
       nodeResponse.writeHead.call(this, statusCode, this.statusMessage, undefined);
     }
     if (statusForbidsBody(statusCode)) this._hasBody = false;
@@ -191,25 +248,25 @@ export class PyreServerResponse extends ServerResponse {
       }
       head[name] = head[name] === undefined ? value : ([] as (string | number)[]).concat(head[name] as never, value as never);
     }
-    const internals = res as unknown as { _removedConnection: boolean; _keepAliveTimeout: number; _contentLength: number | null };
-    if (!hasConnection && !internals._removedConnection) {
+    if (!hasConnection && !res._removedConnection) {
       if (res.shouldKeepAlive && (declaredLength !== -1 || res.useChunkedEncodingByDefault)) {
         head.Connection = 'keep-alive';
-        if (internals._keepAliveTimeout) head['Keep-Alive'] = `timeout=${Math.floor(internals._keepAliveTimeout / 1000)}`;
+        if (res._keepAliveTimeout) head['Keep-Alive'] = `timeout=${Math.floor(res._keepAliveTimeout / 1000)}`;
       } else {
         res._last = true;
         head.Connection = 'close';
       }
     }
     // end() before any header was sent: node knows the length, and so will the engine.
-    if (!declaresFraming && typeof internals._contentLength === 'number' && res._hasBody) declaredLength = internals._contentLength;
+    if (!declaresFraming && typeof res._contentLength === 'number' && res._hasBody) declaredLength = res._contentLength;
     res.head = head;
     res.declaredLength = declaredLength;
     res.declaresFraming = declaresFraming;
     res._header = text;
   }
 
-  override write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
+  write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
+    if (this.exchange === undefined) return nodeResponse.write.call(this, chunk, encoding, callback) as boolean;
     if (typeof encoding === 'function') {
       callback = encoding;
       encoding = undefined;
@@ -244,7 +301,8 @@ export class PyreServerResponse extends ServerResponse {
     res.exchange.writeHead(res.statusCode, res.head ?? undefined, res.declaresFraming ? -1 : res.declaredLength, res.statusMessage);
   }
 
-  override end(chunk?: Chunk | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
+  end(chunk?: Chunk | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
+    if (this.exchange === undefined) return nodeResponse.end.call(this, chunk, encoding, callback) as this;
     if (typeof chunk === 'function') {
       callback = chunk;
       chunk = undefined;
@@ -273,23 +331,26 @@ export class PyreServerResponse extends ServerResponse {
     } else {
       this.exchange.respond(this.statusCode, sent, this.head ?? undefined, this.statusMessage);
     }
-    finishRequest(this.req);
-    process.nextTick(emitFinish, this);
+    PyreIncomingMessage.responseDone(this.req as unknown as PyreIncomingMessage);
+    process.nextTick(emitFinishAndClose, this);
     return this;
   }
 
-  override flushHeaders(): void {
+  flushHeaders(): void {
+    if (this.exchange === undefined) return void nodeResponse.flushHeaders.call(this);
     if (!this._header) this._implicitHeader();
     if (!this.finished) PyreServerResponse.startStream(this);
   }
 
-  override writeContinue(callback?: () => void): void {
+  writeContinue(callback?: () => void): void {
+    if (this.exchange === undefined) return void nodeResponse.writeContinue.call(this, callback);
     this.exchange.writeContinue();
     this._sent100 = true;
     if (callback) process.nextTick(callback);
   }
 
-  override addTrailers(headers: Record<string, string> | readonly [string, string][]): void {
+  addTrailers(headers: Record<string, string> | readonly [string, string][]): void {
+    if (this.exchange === undefined) return void nodeResponse.addTrailers.call(this, headers);
     const fields = this.trailerFields ?? {};
     const entries = Array.isArray(headers) ? headers : Object.entries(headers);
     for (const [name, value] of entries as [string, string][]) {
@@ -306,3 +367,7 @@ function validated(name: string, value: HeaderValue | undefined): [string, Heade
   validateHeaderValue(name, value as string);
   return [name, value as HeaderValue];
 }
+
+function noop(): void {}
+
+Object.setPrototypeOf(PyreServerResponse.prototype, ServerResponse.prototype);

@@ -7,7 +7,8 @@ import type { Exchange } from '../src/engine/exchange';
 import type { EngineOptions } from '../src/engine/options';
 import { type AddressInfo, NativeServer } from '../src/engine/server';
 import { parseListenArguments } from './listen-arguments';
-import { createRequest, type RequestOptions } from './request';
+import { ListenerPrototypes } from './app-prototypes';
+import { PyreIncomingMessage, type RequestOptions } from './request';
 import { PyreServerResponse } from './response';
 import { PyreSocket } from './socket';
 
@@ -34,6 +35,8 @@ export class Server extends EventEmitter {
   private readonly requestOptions: RequestOptions;
   /** Node's server.timeout: kept for code that reads it back; the engine's own timeouts apply. */
   timeout = 0;
+  /** The prototypes req/res are made with: see app-prototypes.ts. */
+  private readonly prototypes = new ListenerPrototypes();
 
   constructor(options: ServerOptions = {}, listener?: RequestListener) {
     super();
@@ -52,13 +55,17 @@ export class Server extends EventEmitter {
     this.native = new NativeServer((exchange) => this.handle(exchange), this.engineOptions);
     this.native.on('listening', () => this.emit('listening'));
     this.native.on('close', () => this.emit('close'));
+    this.on('newListener', (event: string | symbol, added: unknown) => {
+      if (event === 'request' || event === 'checkContinue') this.prototypes.added(added);
+    });
     if (listener) this.on('request', listener);
   }
 
   private handle(exchange: Exchange): void {
     const socket = new PyreSocket(exchange, this);
-    const req = createRequest(exchange, socket, this.requestOptions);
-    const res = new PyreServerResponse(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);
+    const { requestTarget, responseTarget, foreign } = this.prototypes;
+    const req = Reflect.construct(PyreIncomingMessage, [exchange, socket, this.requestOptions, foreign], requestTarget) as PyreIncomingMessage;
+    const res = Reflect.construct(PyreServerResponse, [req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0, foreign], responseTarget) as PyreServerResponse;
     if (exchange.expectsContinue && this.listenerCount('checkContinue') > 0) this.emit('checkContinue', req, res);
     else this.emit('request', req, res);
   }

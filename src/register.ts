@@ -1,12 +1,15 @@
 // `node -r pyre/register app.js` or `import 'pyre/register'`: from here on http.createServer
 // returns a Pyre server, so an unmodified app (Express's app.listen() included) runs on the
 // engine. TLS and HTTP/2 servers stay node's own, with a one-line warning.
+// http.IncomingMessage and http.ServerResponse become Pyre's stand-ins (compat/node-exports.ts),
+// so a framework required afterwards (Express) builds its prototypes on Pyre's fast ones.
 // `import x = require()` binds node's module objects themselves (a namespace import would be a
 // read-only copy), so the assignments below reach every later caller.
 import http = require('node:http');
 import http2 = require('node:http2');
 import https = require('node:https');
 import { syncBuiltinESMExports } from 'node:module';
+import { IncomingMessage, ServerResponse } from '../compat/node-exports';
 import { createServer, type RequestListener, type ServerOptions } from '../compat/server';
 
 /** Options of node's createServer that only node's own server implements. */
@@ -41,6 +44,8 @@ function leaveToNode<F extends (...args: never[]) => unknown>(what: string, crea
 }
 
 (http as { createServer: unknown }).createServer = pyreCreateServer;
+(http as { IncomingMessage: unknown }).IncomingMessage = IncomingMessage;
+(http as { ServerResponse: unknown }).ServerResponse = ServerResponse;
 (https as { createServer: unknown }).createServer = leaveToNode('https.createServer', https.createServer);
 (http2 as { createServer: unknown }).createServer = leaveToNode('http2.createServer', http2.createServer);
 (http2 as { createSecureServer: unknown }).createSecureServer = leaveToNode('http2.createSecureServer', http2.createSecureServer);

@@ -23,6 +23,7 @@ async function measure({ url, connections, seconds, pipeline }) {
     p50Ms: report.latency.p50,
     p99Ms: report.latency.p99,
     errors: report.errors + report.timeouts,
+    errorKinds: { errors: report.errors, timeouts: report.timeouts },
     non2xx: report.non2xx,
   };
 }

@@ -10,12 +10,16 @@ function median(values) {
   return known.length % 2 === 1 ? known[middle] : (known[middle - 1] + known[middle]) / 2;
 }
 
-/** One measurement from `rounds` (each with the figures above, requests, seconds, errors, non2xx). */
+/** One measurement from `rounds` (each with the figures above, requests, seconds, errors, errorKinds, non2xx). */
 function combineRounds(rounds) {
   if (rounds.length === 1) return rounds[0];
   const combined = { requests: 0, seconds: 0, errors: 0, non2xx: 0 };
   for (const round of rounds) {
     for (const count of Object.keys(combined)) combined[count] += round[count];
+  }
+  combined.errorKinds = {};
+  for (const round of rounds) {
+    for (const [kind, count] of Object.entries(round.errorKinds)) combined.errorKinds[kind] = (combined.errorKinds[kind] ?? 0) + count;
   }
   for (const figure of FIGURES) combined[figure] = median(rounds.map((round) => round[figure]));
   combined.rounds = rounds;

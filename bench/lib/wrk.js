@@ -40,6 +40,7 @@ function parseReport(output) {
     p50Ms: percentile(output, /^\s*50(?:\.0+)?%\s+(\S+)/m, 'p50 latency'),
     p99Ms: percentile(output, /^\s*99(?:\.0+)?%\s+(\S+)/m, 'p99 latency'),
     errors: errors ? errors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
+    errorKinds: errors ? { connect: Number(errors[1]), read: Number(errors[2]), write: Number(errors[3]), timeout: Number(errors[4]) } : {},
     non2xx: non2xx ? Number(non2xx[1]) : 0,
   };
 }

@@ -12,7 +12,7 @@ import { expiredCookie } from './cookies';
 import { endpointsOf, type EndpointDefinition, type EndpointHandler } from './endpoint';
 import { HttpError } from './errors';
 import { callerDirectory, importFrom } from './load';
-import { emptyLevel, runLevel, type ErrorHandler, type Level, type Middleware } from './middleware';
+import { emptyLevel, runLevel, type ErrorHandler, type Level, type Middleware, type Next } from './middleware';
 import { Request, type RequestContext } from './request';
 import { Response } from './responses/response';
 import { TextResponse } from './responses/simple';
@@ -68,6 +68,8 @@ interface Route {
 
 const PARAMETER = /\{([^}:]*)(?::([^}]*))?\}/g;
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' } as const;
+const NO_NAMES: readonly string[] = [];
+const NO_PARAMS: readonly unknown[] = [];
 
 // An App that is garbage-collected frees its native route table.
 const routerCleanup = new FinalizationRegistry<number>((id) => binding.routerDestroy(id));
@@ -75,7 +77,8 @@ const routerCleanup = new FinalizationRegistry<number>((id) => binding.routerDes
 export class App {
   readonly debug: boolean;
   private readonly routerId: number;
-  private readonly routes = new Map<number, Route>();
+  /** By route id (the router never reuses one); an array: looked up on every request. */
+  private readonly routes: (Route | undefined)[] = [];
   private readonly mounted = new Map<Blueprint, Route[]>();
   private readonly converters = new Map<string, Convert | undefined>();
   private readonly global = emptyLevel();
@@ -181,7 +184,7 @@ export class App {
     let id: number;
     try {
       const conflict = binding.routerConflict(this.routerId, methods, pattern);
-      const other = this.routes.get(conflict);
+      const other = conflict < 0 ? undefined : this.routes[conflict];
       if (other !== undefined) throw new Error(`route ${label} conflicts with ${other.label}`);
       id = binding.routerAdd(this.routerId, methods, pattern);
     } catch (err) {
@@ -199,48 +202,84 @@ export class App {
       paramNames: parameters.map((p) => p[1]),
       converts: converts.some((c) => c !== undefined) ? converts : null,
     };
-    this.routes.set(id, route);
+    this.routes[id] = route;
     return route;
   }
 
   private dropRoute(route: Route): void {
     binding.routerRemove(this.routerId, route.id);
-    this.routes.delete(route.id);
+    this.routes[route.id] = undefined;
   }
 
   // ---- the pipeline ----
 
-  private serveExchange(exchange: Exchange): Promise<void> {
+  private serveExchange(exchange: Exchange): void | Promise<void> {
     const route = exchange.route;
     // A request routed before a blueprint was removed (pipelined, not yet dispatched) is routed again.
-    if (route >= 0 && !this.routes.has(route)) {
+    if (route >= 0 && this.routes[route] === undefined) {
       const match = binding.routerLookup(this.routerId, exchange.method, exchange.path);
       return this.serve(new ExchangeTransport(exchange), match.route, match.params);
     }
-    return this.serve(new ExchangeTransport(exchange), route, exchange.params ?? []);
+    return this.serve(new ExchangeTransport(exchange), route, exchange.params ?? NO_PARAMS);
   }
 
-  private async serve(transport: Transport, routeId: number, params: readonly unknown[]): Promise<void> {
-    const route = this.routes.get(routeId);
+  /**
+   * Runs one request. With no middleware around the route and a handler that returns a plain
+   * value (not a promise), it runs start to finish synchronously: no promise, no closure.
+   */
+  private serve(transport: Transport, routeId: number, params: readonly unknown[]): void | Promise<void> {
+    const route = routeId < 0 ? undefined : this.routes[routeId];
     const args = route === undefined ? null : convertParams(route, params);
-    const named: Record<string, unknown> = {};
-    if (route !== undefined && args !== null) route.paramNames.forEach((name, i) => (named[name] = args[i]));
-    const request = new Request(transport, this.context, named);
+    if (route === undefined || args === null) {
+      const request = new Request(transport, this.context, NO_NAMES, NO_PARAMS);
+      return this.settle(transport, request, route, runLevel(this.global, request, () => Promise.resolve(this.unrouted(transport, routeId))));
+    }
+    const request = new Request(transport, this.context, route.paramNames, args);
+    if (this.global.middleware.length > 0 || route.blueprintLevel.middleware.length > 0 || route.endpointLevel.middleware.length > 0) {
+      return this.settle(transport, request, route, runLevel(this.global, request, () => runRoute(route, request, () => callHandler(route, request, args))));
+    }
     let response: Response;
     try {
-      response = await runLevel(this.global, request, () =>
-        route !== undefined && args !== null ? runRoute(route, request, args) : Promise.resolve(this.unrouted(transport, routeId)),
-      );
+      const result = invoke(route, request, args);
+      if (isThenable(result)) return this.settle(transport, request, route, this.recover(route, request, Promise.resolve(result).then(toResponse)));
+      response = toResponse(result);
+    } catch (error) {
+      return this.settle(transport, request, route, this.recover(route, request, Promise.reject(error)));
+    }
+    return this.send(transport, request, route, response);
+  }
+
+  /** The outcome of a route with no middleware, passed through the error handlers of every level. */
+  private recover(route: Route, request: Request, outcome: Promise<Response>): Promise<Response> {
+    return runLevel(this.global, request, () => runRoute(route, request, () => outcome));
+  }
+
+  /** Waits for the response; a failure that no error handler took becomes the error response. */
+  private async settle(transport: Transport, request: Request, route: Route | undefined, pending: Promise<Response>): Promise<void> {
+    let response: Response;
+    try {
+      response = await pending;
     } catch (error) {
       response = this.errorResponse(error, route);
     }
+    await this.send(transport, request, route, response);
+  }
+
+  /** Seals a changed session into the response and writes it; a send that fails before the head is out sends the error response instead. */
+  private send(transport: Transport, request: Request, route: Route | undefined, response: Response): void | Promise<void> {
     this.commitSession(request, response);
+    let sending: void | Promise<void>;
     try {
-      await response.send(transport);
+      sending = response.send(transport);
     } catch (error) {
-      if (transport.headersSent) this.logger.error(`pyre: sending the response of ${transport.method} ${transport.target} failed`, error);
-      else await this.errorResponse(error, route).send(transport);
+      return this.sendFailed(transport, route, error);
     }
+    if (sending !== undefined) return sending.then(undefined, (error: unknown) => this.sendFailed(transport, route, error));
+  }
+
+  private sendFailed(transport: Transport, route: Route | undefined, error: unknown): void | Promise<void> {
+    if (!transport.headersSent) return this.errorResponse(error, route).send(transport);
+    this.logger.error(`pyre: sending the response of ${transport.method} ${transport.target} failed`, error);
   }
 
   /** 404, or for a path some route takes with other methods: 405 or the OPTIONS answer. */
@@ -279,9 +318,30 @@ export class App {
 const defaultLogger: Logger = { error: (message, error) => console.error(message, error) };
 
 /** Blueprint level outside, endpoint level inside: middleware runs outer to inner, errors are handled inner first. */
-function runRoute(route: Route, request: Request, args: readonly unknown[]): Promise<Response> {
-  const call = async (): Promise<Response> => toResponse(await route.handler.call(route.blueprint, request, ...args));
-  return runLevel(route.blueprintLevel, request, () => runLevel(route.endpointLevel, request, call));
+function runRoute(route: Route, request: Request, inner: Next): Promise<Response> {
+  return runLevel(route.blueprintLevel, request, () => runLevel(route.endpointLevel, request, inner));
+}
+
+async function callHandler(route: Route, request: Request, args: readonly unknown[]): Promise<Response> {
+  return toResponse(await invoke(route, request, args));
+}
+
+/** Calls the handler with the request and the path parameters; the common arities without a spread. */
+function invoke(route: Route, request: Request, args: readonly unknown[]): unknown {
+  switch (args.length) {
+    case 0:
+      return route.handler.call(route.blueprint, request);
+    case 1:
+      return route.handler.call(route.blueprint, request, args[0]);
+    case 2:
+      return route.handler.call(route.blueprint, request, args[0], args[1]);
+    default:
+      return route.handler.call(route.blueprint, request, ...args);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /** The handler's arguments, or null when a user converter rejects its value (the route does not match). */

@@ -22,6 +22,7 @@ export class Request {
   private cachedHeaders: Headers | undefined;
   private cachedCookies: ReadonlyMap<string, string> | undefined;
   private cachedBody: Promise<Buffer> | undefined;
+  private cachedParams: Readonly<Record<string, unknown>> | undefined;
   /** @internal Opened on first use, sealed into a cookie after the response if it changed. */
   openedSession: Session | undefined;
 
@@ -29,9 +30,20 @@ export class Request {
   constructor(
     /** @internal */ readonly transport: Transport,
     private readonly context: RequestContext,
-    /** Converted path parameters by name. */
-    readonly params: Readonly<Record<string, unknown>>,
+    private readonly paramNames: readonly string[],
+    /** Converted path parameter values, in path order. */
+    private readonly paramValues: readonly unknown[],
   ) {}
+
+  /** Converted path parameters by name. */
+  get params(): Readonly<Record<string, unknown>> {
+    if (this.cachedParams === undefined) {
+      const params: Record<string, unknown> = {};
+      for (let i = 0; i < this.paramNames.length; i++) params[this.paramNames[i]] = this.paramValues[i];
+      this.cachedParams = params;
+    }
+    return this.cachedParams;
+  }
 
   get method(): string {
     return this.transport.method;

@@ -15,6 +15,16 @@ async function eventually(condition: () => boolean, what: string, timeout = 3000
   }
 }
 
+/** Answers `GET /ok` (the next client's probe) and hands every other request to `handler`. */
+function servingOk(handler: Handler): Handler {
+  return (ex) => (ex.url === '/ok' ? ex.respond(200, 'ok') : handler(ex));
+}
+
+/** The server still answers a new client. */
+async function expectServing(port: number): Promise<void> {
+  expect((await getOnce(port, '/ok')).body.toString()).toBe('ok');
+}
+
 /** What happened to one exchange whose body was being read. */
 interface BodyOutcome {
   error?: unknown;
@@ -24,7 +34,7 @@ interface BodyOutcome {
 
 /** Reads the body; on failure, tries every response call and records that none threw. */
 function readThenAnswerLate(outcome: BodyOutcome): Handler {
-  return async (ex: Exchange) => {
+  return servingOk(async (ex: Exchange) => {
     try {
       await ex.body();
     } catch (err) {
@@ -36,7 +46,7 @@ function readThenAnswerLate(outcome: BodyOutcome): Handler {
       ex.destroy();
       outcome.lateCalls = 'no throw';
     }
-  };
+  });
 }
 
 function expectClientGone(outcome: BodyOutcome): void {
@@ -64,26 +74,26 @@ describe('clients that go away', () => {
     leave(client);
     await eventually(() => outcome.lateCalls !== undefined, 'the body read to fail');
     expectClientGone(outcome);
-    expect((await getOnce(port)).status).toBe(200);
+    await expectServing(port);
     await expectNoConnectionsLeft(server);
   });
 
   test('a client that resets mid-chunked-body: onabort fires with the reason', async () => {
     const reasons: AbortReason[] = [];
     let chunks = 0;
-    const { port } = startServer((ex) => {
+    const { port } = startServer(servingOk((ex) => {
       ex.ondata = () => {
         chunks += 1;
       };
       ex.onabort = (reason) => reasons.push(reason);
-    });
+    }));
     const client = await RawClient.connect(port);
     client.write('POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
     await eventually(() => chunks === 1, 'the first chunk');
     client.resetConnection();
     await eventually(() => reasons.length === 1, 'onabort');
     expect(reasons).toEqual([AbortReason.Closed]);
-    expect((await getOnce(port)).status).toBe(200);
+    await expectServing(port);
   });
 
   test('a client that half-closes after a complete request still gets its response', async () => {
@@ -99,7 +109,7 @@ describe('clients that go away', () => {
     let aborted: AbortReason | undefined;
     let writesAfterAbort = 0;
     let lateResult: boolean | undefined;
-    const { server, port } = startServer((ex) => {
+    const { server, port } = startServer(servingOk((ex) => {
       ex.onabort = (reason) => {
         aborted = reason;
       };
@@ -115,7 +125,7 @@ describe('clients that go away', () => {
           ex.end('never');
         }
       }, 5);
-    });
+    }));
     const client = await RawClient.connect(port);
     client.write('GET /stream HTTP/1.1\r\nHost: t\r\n\r\n');
     await eventually(() => client.bytes.includes('tick'), 'the first chunk');
@@ -123,17 +133,17 @@ describe('clients that go away', () => {
     await eventually(() => writesAfterAbort === 3, 'writes after the abort');
     expect(aborted).toBe(AbortReason.Closed);
     expect(lateResult).toBe(false);
-    expect((await getOnce(port)).status).toBe(200);
+    await expectServing(port);
     await expectNoConnectionsLeft(server);
   });
 
   test('a reset with pipelined requests in flight aborts each of them', async () => {
     const held: Exchange[] = [];
     const reasons: string[] = [];
-    const { port } = startServer((ex) => {
+    const { port } = startServer(servingOk((ex) => {
       held.push(ex);
       ex.onabort = (reason) => reasons.push(`${ex.url}:${reason}`);
-    });
+    }));
     const client = await RawClient.connect(port);
     client.write('GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /2 HTTP/1.1\r\nHost: t\r\n\r\n');
     await eventually(() => held.length === 2, 'both requests');
@@ -141,7 +151,7 @@ describe('clients that go away', () => {
     await eventually(() => reasons.length === 2, 'both aborts');
     expect(reasons).toEqual([`/1:${AbortReason.Closed}`, `/2:${AbortReason.Closed}`]);
     expect(() => held.forEach((ex) => ex.respond(200, 'late'))).not.toThrow();
-    expect((await getOnce(port)).status).toBe(200);
+    await expectServing(port);
   });
 
   test('fifty clients resetting mid-request leave no connection behind', async () => {
@@ -194,18 +204,18 @@ describe('handlers that throw', () => {
   });
 
   test('a throw after the head was sent cuts the connection; the next client is served', async () => {
-    const { port, errors } = failing((ex) => {
-      if (ex.url === '/ok') return ex.respond(200, 'fine');
+    const { port, errors } = failing(servingOk((ex) => {
       ex.writeHead(200);
       ex.write('half');
       throw new Error('mid-stream boom');
-    });
+    }));
     const client = await RawClient.connect(port);
     client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
     await client.closedByServer();
-    expect(client.bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n4\r\nhalf\r\n$/);
+    // Whatever got out, the chunked body never ends: the client cannot take it for complete.
+    expect(client.bytes.toString('latin1')).not.toContain('0\r\n\r\n');
     expect(errors).toHaveLength(1);
-    expect((await getOnce(port, '/ok')).body.toString()).toBe('fine');
+    await expectServing(port);
   });
 
   test('without a handlerError listener the error is logged once', async () => {

@@ -216,12 +216,16 @@ export class RawClient {
   }
 }
 
-/** Opens a connection, sends `request`, and returns what came back by the time the server closed. */
-export async function sendAndAwaitClose(port: number, request: string | Buffer, timeout = WAIT_MS): Promise<{ responses: ParsedResponse[]; bytes: Buffer }> {
+/**
+ * Opens a connection, sends `request`, and returns what came back by the time the server
+ * closed. `head`: the request is HEAD, so its response has no body.
+ */
+export async function sendAndAwaitClose(port: number, request: string | Buffer, head = false): Promise<{ responses: ParsedResponse[]; bytes: Buffer }> {
   const client = await RawClient.connect(port);
+  if (head) client.expectHead(0);
   client.write(request);
   try {
-    const responses = await client.closedByServer(timeout);
+    const responses = await client.closedByServer();
     return { responses, bytes: client.bytes };
   } finally {
     client.destroy();

@@ -76,30 +76,19 @@ impl Conn {
 
     pub(super) fn on_eof(&mut self) {
         self.read_eof = true;
-        // A body cut short can never complete.
-        let cut = match self.body {
-            BodyState::None => None,
-            BodyState::Length { seq, .. } | BodyState::Chunked { seq, .. } | BodyState::Upgraded { seq } => Some(seq),
-        };
-        if let Some(seq) = cut {
-            if matches!(self.body, BodyState::Upgraded { .. }) {
+        match self.body {
+            // The peer ended its side of an upgraded connection: tell JavaScript, which ends ours.
+            BodyState::Upgraded { seq } => {
                 self.body = BodyState::None;
-                let server = self.server;
-                // SAFETY: see Conn::server.
-                let _scope = unsafe { (*server).callbacks.scope() };
+                let _scope = self.server().callbacks.scope();
                 self.call_end(seq);
-                drop(_scope);
-                return self.after_js();
             }
-            return self.close(Abort::Closed);
+            // A body cut short can never complete.
+            BodyState::Length { .. } | BodyState::Chunked { .. } => return self.close(Abort::Closed),
+            // Half-close: answer every request already received, then close.
+            BodyState::None => {}
         }
-        if self.queue.is_empty() {
-            self.close(Abort::Closed);
-        } else {
-            // Half-close: answer what was asked, then close.
-            self.stop_parsing = true;
-            self.update_poll();
-        }
+        self.after_js();
     }
 
     /// Parses and dispatches everything buffered, as far as limits and pauses allow.

@@ -270,7 +270,10 @@ impl Conn {
             if self.closed {
                 return;
             }
-            if (self.queue.is_empty() || self.doomed) && (self.stop_parsing || self.read_eof) {
+            // Done once nothing more will be answered: a close was decided, or the client
+            // finished sending and every buffered request has been parsed.
+            let input_done = self.stop_parsing || (self.read_eof && !self.needs_process);
+            if (self.queue.is_empty() || self.doomed) && input_done {
                 return self.shutdown();
             }
         }

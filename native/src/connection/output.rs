@@ -278,7 +278,9 @@ impl Conn {
                 next.pending = pending;
                 next.pending.clear();
             }
+            // A slot in the pipeline freed up: buffered requests may be parsed now.
             self.needs_process = true;
+            self.mark_dirty();
         }
         if self.queue.is_empty() {
             self.idle_since = self.server().now();

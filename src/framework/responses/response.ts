@@ -1,6 +1,7 @@
 // The base response: a status, validated headers, cookies and an optional complete body.
 import { expiredCookie, serializeCookie, type CookieOptions } from '../cookies';
 import { Headers, type HeadersLike } from '../headers';
+import { fixedHeaders, type FixedHeaders } from '../transport/fixed-headers';
 import type { Transport } from '../transport/transport';
 
 export interface ResponseInit {
@@ -17,14 +18,30 @@ export function isBodyless(status: number): boolean {
 
 export class Response {
   readonly status: number;
-  readonly headers: Headers;
   readonly body: string | Buffer | undefined;
+  /**
+   * Until `headers` is first read, a response with only its default Content-Type keeps that as
+   * registered fixed headers, and `fields` stays unset: most responses never build a Headers.
+   */
+  private fixed: FixedHeaders | undefined;
+  private fields: Headers | undefined;
 
   constructor(body?: BodyInit, init: ResponseInit = {}, defaultContentType?: string) {
     this.status = checkStatus(init.status ?? 200);
-    this.headers = new Headers(init.headers);
     this.body = body === undefined || typeof body === 'string' || Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    if (defaultContentType !== undefined && !this.headers.has('content-type')) this.headers.set('content-type', defaultContentType);
+    this.fixed = init.headers === undefined ? fixedHeaders(defaultContentType) : undefined;
+    if (this.fixed === undefined) {
+      this.fields = new Headers(init.headers);
+      if (defaultContentType !== undefined && !this.fields.has('content-type')) this.fields.set('content-type', defaultContentType);
+    }
+  }
+
+  get headers(): Headers {
+    if (this.fields === undefined) {
+      this.fields = new Headers((this.fixed as FixedHeaders).record);
+      this.fixed = undefined;
+    }
+    return this.fields;
   }
 
   setCookie(name: string, value: string, options?: CookieOptions): this {
@@ -40,7 +57,7 @@ export class Response {
 
   /** @internal Writes this response to the transport. */
   send(transport: Transport): void | Promise<void> {
-    transport.respond(this.status, this.headers.record(), isBodyless(this.status) ? undefined : this.body);
+    transport.respond(this.status, this.fixed ?? this.headers.record(), isBodyless(this.status) ? undefined : this.body);
   }
 }
 

@@ -1,5 +1,6 @@
 // The framework over the engine's fast path: one Exchange per request.
 import { RequestAbortedError, type Exchange } from '../../engine/exchange';
+import { FixedHeaders } from './fixed-headers';
 import type { OutgoingHeaders, Transport } from './transport';
 
 /** Body chunks buffered before the reader catches up; past this the connection is paused. */
@@ -88,8 +89,8 @@ export class ExchangeTransport implements Transport {
     }
   }
 
-  respond(status: number, headers: OutgoingHeaders, body: string | Buffer | undefined): void {
-    this.exchange.respond(status, body, headers);
+  respond(status: number, headers: OutgoingHeaders | FixedHeaders, body: string | Buffer | undefined): void {
+    this.exchange.respond(status, body, headers instanceof FixedHeaders ? headers.block : headers);
   }
   startStream(status: number, headers: OutgoingHeaders, contentLength: number): void {
     this.exchange.writeHead(status, headers, contentLength);

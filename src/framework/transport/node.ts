@@ -1,5 +1,6 @@
 // The framework over node's http API (node's server, Pyre's compat server, light-my-request).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FixedHeaders } from './fixed-headers';
 import type { OutgoingHeaders, Transport } from './transport';
 
 export class NodeTransport implements Transport {
@@ -41,8 +42,8 @@ export class NodeTransport implements Transport {
     for (const name of Object.keys(headers)) this.res.setHeader(name, headers[name]);
   }
 
-  respond(status: number, headers: OutgoingHeaders, body: string | Buffer | undefined): void {
-    this.head(status, headers);
+  respond(status: number, headers: OutgoingHeaders | FixedHeaders, body: string | Buffer | undefined): void {
+    this.head(status, headers instanceof FixedHeaders ? headers.record : headers);
     if (body !== undefined && !this.res.hasHeader('content-length')) {
       this.res.setHeader('content-length', Buffer.byteLength(body));
     }

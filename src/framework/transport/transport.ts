@@ -1,5 +1,6 @@
 // What the framework needs from a transport: one small adapter per server kind
 // (the engine's Exchange, node's IncomingMessage/ServerResponse) behind one pipeline.
+import type { FixedHeaders } from './fixed-headers';
 
 export type OutgoingHeaders = Readonly<Record<string, string | readonly string[]>>;
 
@@ -16,7 +17,7 @@ export interface Transport {
   /** The request body, chunk by chunk, with backpressure. Throws if the client goes away. */
   chunks(): AsyncIterable<Buffer>;
   /** A complete response at once. */
-  respond(status: number, headers: OutgoingHeaders, body: string | Buffer | undefined): void;
+  respond(status: number, headers: OutgoingHeaders | FixedHeaders, body: string | Buffer | undefined): void;
   /** Starts a streamed response; `contentLength` -1 when unknown. */
   startStream(status: number, headers: OutgoingHeaders, contentLength: number): void;
   /** False when the caller should `await drained()` before writing more. */

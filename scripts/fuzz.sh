@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs each fuzz target of native/fuzz for a bounded time, then minimises its corpus.
+#   scripts/fuzz.sh [seconds per target, default 60] [target ...]
+# Targets: parse_head, chunked, router (all by default). Crashes land in
+# native/fuzz/artifacts/<target>/; the script exits non-zero if any target crashed.
+# cargo-fuzz needs nightly flags: on a stable toolchain RUSTC_BOOTSTRAP=1 unlocks them.
+set -euo pipefail
+
+seconds="${1:-60}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(parse_head chunked router)
+# Sanitizer: address (default) or none (about twice as fast, catches less).
+sanitizer="${FUZZ_SANITIZER:-address}"
+
+cd "$(dirname "$0")/../native/fuzz"
+command -v cargo-fuzz >/dev/null || { echo "fuzz.sh: cargo-fuzz missing: cargo install cargo-fuzz" >&2; exit 2; }
+export RUSTC_BOOTSTRAP=1
+
+fuzz() { nice -n 19 cargo fuzz "$1" -O --sanitizer "$sanitizer" "${@:2}"; }
+
+fuzz build
+status=0
+for target in "${targets[@]}"; do
+  corpus="corpus/$target"
+  mkdir -p "$corpus" "artifacts/$target"
+  log="$(mktemp)"
+  echo "== $target: ${seconds}s"
+  # -max_len bounds inputs to a few heads' worth; -timeout flags any input slower than 2 s.
+  if ! fuzz run "$target" "$corpus" -- -max_total_time="$seconds" -max_len=4096 -timeout=2 >"$log" 2>&1; then
+    status=1
+    grep -E "panicked|ERROR|Test unit written" "$log" | head -5 || true
+  fi
+  grep -E "^Done [0-9]+ runs" "$log" || tail -3 "$log"
+  rm -f "$log"
+  # Keep the committed corpus small: only inputs that add coverage survive.
+  fuzz cmin "$target" "$corpus" -- -max_len=4096 >/dev/null 2>&1
+  echo "   corpus: $(ls "$corpus" | wc -l) files, $(cat "$corpus"/* | wc -c) bytes"
+done
+exit "$status"
