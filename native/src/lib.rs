@@ -49,10 +49,11 @@ unsafe fn undefined(env: sys::napi_env) -> sys::napi_value {
     v
 }
 
-/// The connection and request sequence a token names; None once the connection is gone.
+/// The connection and request sequence a token names; None once the connection is gone or
+/// going (a failed write or a destroy() marks it; onAbort is on its way to JavaScript).
 fn conn_of(token: f64) -> Option<(&'static mut Conn, u32)> {
     let (id, seq) = split_token(token);
-    server::conn(id).map(|c| (c, seq))
+    server::conn(id).filter(|c| c.pending_close.is_none()).map(|c| (c, seq))
 }
 
 /// Runs `f` on the token's connection, turning its error into a thrown Error. A connection

@@ -85,7 +85,7 @@ fn finish(
     let len = match status {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return partial(buf, limits).map(|_| None),
-        Err(err) => return Err(parse_error(buf, err, limits)),
+        Err(err) => return Err(parse_error(buf, err)),
     };
     if len > limits.max_header_size {
         return Err(reject(431, "request header fields too large"));
@@ -152,9 +152,16 @@ fn finish(
 
 /// An incomplete head: refuse it once it can no longer fit the limits.
 fn partial(buf: &[u8], limits: &Limits) -> Result<(), Reject> {
-    let line_end = memchr(b'\n', buf);
-    if line_end.is_none() && buf.len() > limits.max_url_length + 32 {
-        return Err(reject(414, "URI too long"));
+    // Only the target counts against the URL limit (a long method is bounded by the header
+    // size), and the verdict must not depend on where the reads split the head.
+    if memchr(b'\n', buf).is_none() {
+        if let Some(sp) = memchr(b' ', buf) {
+            let target = &buf[sp + 1..];
+            let target = &target[..memchr(b' ', target).unwrap_or(target.len())];
+            if target.len() > limits.max_url_length {
+                return Err(reject(414, "URI too long"));
+            }
+        }
     }
     if buf.len() > limits.max_header_size {
         return Err(reject(431, "request header fields too large"));
@@ -162,13 +169,10 @@ fn partial(buf: &[u8], limits: &Limits) -> Result<(), Reject> {
     Ok(())
 }
 
-fn parse_error(buf: &[u8], err: httparse::Error, limits: &Limits) -> Reject {
+fn parse_error(buf: &[u8], err: httparse::Error) -> Reject {
     match err {
         httparse::Error::TooManyHeaders => reject(431, "too many header fields"),
         httparse::Error::Version if is_other_http_version(buf) => reject(505, "HTTP version not supported"),
-        httparse::Error::Token if memchr(b'\n', buf).is_none() && buf.len() > limits.max_url_length => {
-            reject(414, "URI too long")
-        }
         httparse::Error::HeaderName => reject(400, "invalid header field name"),
         httparse::Error::HeaderValue => reject(400, "invalid header field value"),
         httparse::Error::NewLine => reject(400, "invalid line ending"),
@@ -553,6 +557,17 @@ mod tests {
             parse_with("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", &limits).unwrap_err().status,
             413
         );
+    }
+
+    #[test]
+    fn a_long_method_never_makes_a_prefix_414() {
+        let limits = Limits { max_url_length: 24, require_host: false, ..Limits::default() };
+        let raw = format!("{}GETu http://x.com/Y HTTP/1.1\r\nHost: x.com\r\n\r\n", "V".repeat(32));
+        let mut fields = Vec::new();
+        assert!(parse_head(raw.as_bytes(), &limits, &mut fields).unwrap().is_some());
+        for k in 0..raw.len() {
+            assert!(parse_head(&raw.as_bytes()[..k], &limits, &mut fields).unwrap().is_none(), "prefix {k}");
+        }
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct Server {
     sweep: *mut uv::Handle,
     /// stopListening() was called: connections finish, none are accepted, idle ones close.
     stopped: bool,
+    /// Accepting is suspended because the process ran out of file descriptors.
+    accept_paused: bool,
     destroy_requested: bool,
 }
 
@@ -159,6 +161,12 @@ impl Server {
         if let Some(l) = self.listener.take() {
             uv::close_with_fd(l.poll, l.fd);
         }
+        // Requests already received are answered; no new ones are read.
+        for &id in &self.conns {
+            if let Some(c) = conn(id) {
+                c.stop_reading_requests();
+            }
+        }
         self.check_idle();
     }
 
@@ -175,6 +183,24 @@ impl Server {
                     c.mark_dirty();
                 }
             }
+        }
+    }
+
+    fn pause_accepting(&mut self) {
+        if let Some(l) = &self.listener {
+            if !self.accept_paused {
+                self.accept_paused = true;
+                // SAFETY: the listener's handle is live while `listener` is Some.
+                unsafe { uv::uv_poll_stop(l.poll) };
+            }
+        }
+    }
+
+    fn resume_accepting(&mut self) {
+        if let (Some(l), true) = (&self.listener, self.accept_paused) {
+            self.accept_paused = false;
+            // SAFETY: the listener's handle is live while `listener` is Some.
+            unsafe { uv::uv_poll_start(l.poll, uv::READABLE, on_accept) };
         }
     }
 
@@ -204,7 +230,13 @@ impl Server {
                 (fd, sockaddr_to_std(&storage))
             };
             if fd < 0 {
-                // EAGAIN: drained. Anything else (EMFILE, ECONNABORTED...) is retried on the next event.
+                let e = last_errno();
+                // Out of descriptors: the listener would stay readable and spin the loop. Stop
+                // watching it until a connection closes (or the next sweep); the backlog waits.
+                if e == libc::EMFILE || e == libc::ENFILE || e == libc::ENOBUFS || e == libc::ENOMEM {
+                    self.pause_accepting();
+                }
+                // EAGAIN: drained. ECONNABORTED and the like: that client is gone; next event.
                 return;
             }
             if self.limits.max_connections > 0 && self.conns.len() >= self.limits.max_connections {
@@ -241,6 +273,7 @@ pub fn forget_conn(conn: &Conn) {
     // SAFETY: see Conn::server.
     let server = unsafe { &mut *conn.server };
     server.conns.remove(&conn.id);
+    server.resume_accepting();
     server.check_idle();
     if server.destroy_requested && server.conns.is_empty() {
         let id = server.id;
@@ -263,6 +296,7 @@ pub fn create_server(lp: *mut uv::Loop, limits: Limits, callbacks: Callbacks) ->
         conns: IdSet::default(),
         sweep: std::ptr::null_mut(),
         stopped: false,
+        accept_paused: false,
         destroy_requested: false,
     });
     server.sweep = uv::alloc_handle(uv::TIMER, &mut *server as *mut Server as *mut _);
@@ -356,6 +390,7 @@ unsafe extern "C" fn on_accept(handle: *mut uv::Handle, status: c_int, _events: 
 unsafe extern "C" fn on_sweep(handle: *mut uv::Handle) {
     // SAFETY: the timer's data is its live server (the timer stops before the server is freed).
     let server = &mut *uv::data::<Server>(handle);
+    server.resume_accepting();
     let now = server.now();
     let ids: Vec<u32> = server.conns.iter().copied().collect();
     for id in ids {

@@ -111,9 +111,9 @@ export interface Binding {
   /** Ends a streamed response; `trailers` is a header block sent after a chunked body. */
   end(token: number, chunk: string | Buffer | undefined, trailers: string): void;
   writeContinue(token: number): void;
-  /** Raw "Name: value" pairs as received, flattened. */
-  headers(token: number): string[];
-  trailers(token: number): string[];
+  /** Raw "Name: value" pairs as received, flattened; undefined once the connection is gone. */
+  headers(token: number): string[] | undefined;
+  trailers(token: number): string[] | undefined;
   pause(token: number): void;
   resume(token: number): void;
   /** Closes the exchange's connection at once. */

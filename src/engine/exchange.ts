@@ -106,7 +106,7 @@ export class Exchange {
    * Read them before the response is complete: the engine lets go of the head then.
    */
   rawHeaders(): string[] {
-    if (this.headerCache === null) this.headerCache = this.abortReason ? [] : binding.headers(this.token);
+    if (this.headerCache === null) this.headerCache = (this.abortReason ? undefined : binding.headers(this.token)) ?? [];
     return this.headerCache;
   }
 
@@ -274,7 +274,7 @@ export class Exchange {
   /** @internal */
   deliverEnd(): void {
     // Trailers are read now: the engine forgets the request once its response is done.
-    if (this.flags & RequestFlags.Chunked) this.trailerCache = binding.trailers(this.token);
+    if (this.flags & RequestFlags.Chunked) this.trailerCache = binding.trailers(this.token) ?? [];
     this.ended = true;
     this.maybeEnd();
   }

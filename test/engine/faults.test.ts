@@ -3,17 +3,9 @@
 import { AbortReason } from '../../src/engine/binding';
 import { RequestAbortedError, type Exchange } from '../../src/engine/exchange';
 import type { Handler, NativeServer } from '../../src/engine/server';
-import { RawClient, delay, getOnce, startServer, stopAll, withoutDate } from './helpers';
+import { RawClient, delay, eventually, getOnce, startServer, stopAll, withoutDate } from './helpers';
 
 afterEach(stopAll);
-
-async function eventually(condition: () => boolean, what: string, timeout = 3000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
 
 /** Answers `GET /ok` (the next client's probe) and hands every other request to `handler`. */
 function servingOk(handler: Handler): Handler {

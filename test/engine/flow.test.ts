@@ -2,18 +2,9 @@
 // backpressure (pause() stops reading the socket).
 import * as net from 'node:net';
 import type { Exchange } from '../../src/engine/exchange';
-import { delay, startServer, stopAll } from './helpers';
+import { delay, eventually, startServer, stopAll } from './helpers';
 
 afterEach(stopAll);
-
-/** Polls `condition` every 10 ms for up to `timeout` ms. */
-async function eventually(condition: () => boolean, what: string, timeout = 5000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
-}
 
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {

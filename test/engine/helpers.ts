@@ -248,6 +248,15 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Polls `condition` every 5 ms; fails after `timeout` ms naming `what` it waited for. */
+export async function eventually(condition: () => boolean, what: string, timeout = WAIT_MS): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeout) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await delay(5);
+  }
+}
+
 /** Servers started by a test file, closed by `stopAll()` in afterEach. */
 const running = new Set<NativeServer>();
 

@@ -300,6 +300,20 @@ describe('responses', () => {
     client.destroy();
   });
 
+  test('Date moves on once the wall clock reaches the next second', async () => {
+    const { port } = startServer(echoTarget);
+    const client = await RawClient.connect(port);
+    client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    const [first] = await client.responses(1);
+    // Wait until just past the next whole second of the wall clock.
+    await delay(1050 - (Date.now() % 1000));
+    client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    const [, second] = await client.responses(2);
+    expect(Date.parse(second.headers.date) - Date.parse(first.headers.date)).toBeGreaterThanOrEqual(1000);
+    expect(Date.parse(second.headers.date)).toBeLessThanOrEqual(Date.now());
+    client.destroy();
+  });
+
   test('a Date header set by the handler replaces the engine\'s', async () => {
     const { port } = startServer((ex) => ex.respond(200, '', { date: 'Sun, 06 Nov 1994 08:49:37 GMT' }));
     const response = await getOnce(port);

@@ -1,7 +1,7 @@
 // Listening, addresses and shutdown of the fast-path server.
 import * as net from 'node:net';
 import { NativeServer } from '../../src/engine/server';
-import { RawClient, delay, echoTarget, getOnce, startServer, stopAll, stopServer } from './helpers';
+import { RawClient, echoTarget, eventually, getOnce, startServer, stopAll, stopServer } from './helpers';
 
 afterEach(stopAll);
 
@@ -119,7 +119,7 @@ describe('close()', () => {
     });
     const client = await RawClient.connect(port);
     client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
-    await waitFor(() => finish !== undefined);
+    await eventually(() => finish !== undefined, 'the handler');
     let closeFired = false;
     server.close(() => {
       closeFired = true;
@@ -131,7 +131,7 @@ describe('close()', () => {
     expect(response.status).toBe(200);
     expect(response.body.toString()).toBe('late');
     expect(response.headers.connection).toBe('close');
-    await waitFor(() => closeFired);
+    await eventually(() => closeFired, "'close'");
   });
 
   test('close() on a server that is not listening reports ERR_SERVER_NOT_RUNNING', async () => {
@@ -148,11 +148,3 @@ describe('close()', () => {
     await stopServer(server);
   });
 });
-
-async function waitFor(condition: () => boolean, timeout = 3000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeout) throw new Error('condition not met in time');
-    await delay(5);
-  }
-}

@@ -248,6 +248,12 @@ impl Conn {
         }
     }
 
+    /// The server is closing: answer what was received, read no more requests, then close.
+    pub fn stop_reading_requests(&mut self) {
+        self.stop_parsing = true;
+        self.mark_dirty();
+    }
+
     /// After JavaScript has run: write, notify drains, retire, decide whether to close.
     pub fn after_js(&mut self) {
         if self.closed {

@@ -57,7 +57,8 @@ impl Conn {
         }
         let info = *info;
         let loop_ms = self.server().now();
-        let closing_server = self.server().closing();
+        // A closing server answers every request it has received, then lets the connection go.
+        let last_owed = self.server().closing() && idx + 1 == self.queue.len();
         let ex = &mut self.queue[idx];
         if ex.response != Response::NotStarted {
             return Err("response already started");
@@ -102,7 +103,7 @@ impl Conn {
         } else {
             BodyFraming::UntilClose
         };
-        if info.close || framing == BodyFraming::UntilClose && status != 101 || closing_server {
+        if info.close || framing == BodyFraming::UntilClose && status != 101 || last_owed {
             ex.close_after = true;
         }
         // An unanswered 100-continue leaves the client's body in doubt: do not reuse the connection.
