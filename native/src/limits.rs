@@ -56,3 +56,27 @@ impl Limits {
         self.max_body_size != 0 && size > self.max_body_size
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_follows_the_shortest_timeout() {
+        assert_eq!(Limits::default().sweep_interval(), 1000);
+        let l = Limits { keep_alive_timeout: 200, ..Limits::default() };
+        assert_eq!(l.sweep_interval(), 50);
+        let l = Limits { headers_timeout: 8, ..Limits::default() };
+        assert_eq!(l.sweep_interval(), 10);
+        let l = Limits { headers_timeout: 0, request_timeout: 0, keep_alive_timeout: 0, ..Limits::default() };
+        assert_eq!(l.sweep_interval(), 1000);
+    }
+
+    #[test]
+    fn body_limit_zero_means_unlimited() {
+        assert!(!Limits::default().body_too_large(u64::MAX));
+        let l = Limits { max_body_size: 10, ..Limits::default() };
+        assert!(!l.body_too_large(10));
+        assert!(l.body_too_large(11));
+    }
+}

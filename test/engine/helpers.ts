@@ -103,20 +103,16 @@ export class RawClient {
   private waiters: (() => void)[] = [];
   /** The server ended or reset the connection. */
   closed = false;
-  /** The connection was reset rather than ended. */
-  reset = false;
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(private readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.received = Buffer.concat([this.received, chunk]);
       this.wake();
     });
     socket.on('end', () => this.markClosed());
     socket.on('close', () => this.markClosed());
-    socket.on('error', () => {
-      this.reset = true;
-      this.markClosed();
-    });
+    // A reset from the server ends the connection like a close does.
+    socket.on('error', () => this.markClosed());
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
@@ -203,7 +199,7 @@ export class RawClient {
         if (ready()) {
           clearTimeout(timer);
           resolve();
-        } else if (this.closed && !ready()) {
+        } else if (this.closed) {
           // Nothing more can arrive: fail now rather than at the timeout.
           clearTimeout(timer);
           reject(new Error(`connection closed while waiting for ${what()}; received: ${JSON.stringify(this.received.toString('latin1'))}`));
