@@ -12,11 +12,13 @@
 // them from http.IncomingMessage/ServerResponse, which register replaces), and skip ours when
 // Express came first: then `foreign` is set, and req/res carry what must survive without our
 // prototype as own properties (see request.ts and response.ts).
-import { PyreIncomingMessage } from './request';
+import type { Exchange } from '../src/engine/exchange';
+import { PyreIncomingMessage, type RequestOptions } from './request';
 import { PyreServerResponse } from './response';
+import type { PyreSocket } from './socket';
 
-/** What Reflect.construct takes as new.target: only its `prototype` matters. */
-type Target = abstract new (...args: never[]) => object;
+export type RequestConstructor = new (exchange: Exchange, socket: PyreSocket, options: RequestOptions, foreign: boolean) => PyreIncomingMessage;
+export type ResponseConstructor = new (req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number, foreign: boolean) => PyreServerResponse;
 
 interface PrototypeCarrier {
   request: object;
@@ -30,15 +32,27 @@ function carriesPrototypes(listener: unknown): listener is PrototypeCarrier {
     && typeof app.response === 'object' && app.response !== null;
 }
 
-function targetFor(prototype: object): Target {
-  const target = function () {} as unknown as Target;
-  (target as { prototype: object }).prototype = prototype;
-  return target;
+// Plain constructor functions: V8 gives their objects one stable hidden class (Reflect.construct
+// with another new.target does not).
+function requestConstructor(prototype: object): RequestConstructor {
+  const construct = function (this: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, options: RequestOptions, foreign: boolean): void {
+    PyreIncomingMessage.init(this, exchange, socket, options, foreign);
+  };
+  construct.prototype = prototype;
+  return construct as unknown as RequestConstructor;
+}
+
+function responseConstructor(prototype: object): ResponseConstructor {
+  const construct = function (this: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number, foreign: boolean): void {
+    PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout, foreign);
+  };
+  construct.prototype = prototype;
+  return construct as unknown as ResponseConstructor;
 }
 
 export class ListenerPrototypes {
-  requestTarget: Target = PyreIncomingMessage;
-  responseTarget: Target = PyreServerResponse;
+  Request: RequestConstructor = PyreIncomingMessage;
+  Response: ResponseConstructor = PyreServerResponse;
   /** Some listener's prototypes skip ours. */
   foreign = false;
   private adopted: PrototypeCarrier | null = null;
@@ -51,13 +65,13 @@ export class ListenerPrototypes {
     if (this.several || this.adopted === listener) return;
     if (this.adopted === null) {
       this.adopted = listener;
-      this.requestTarget = targetFor(listener.request);
-      this.responseTarget = targetFor(listener.response);
+      this.Request = requestConstructor(listener.request);
+      this.Response = responseConstructor(listener.response);
     } else {
       // Two apps on one server: each swaps to its own; start from ours.
       this.several = true;
-      this.requestTarget = PyreIncomingMessage;
-      this.responseTarget = PyreServerResponse;
+      this.Request = PyreIncomingMessage;
+      this.Response = PyreServerResponse;
     }
   }
 }

@@ -29,43 +29,48 @@ export interface PyreIncomingMessage extends IncomingMessage, Omit<IncomingInter
 
 export class PyreIncomingMessage {
   constructor(exchange: Exchange, socket: PyreSocket, options: RequestOptions, eagerStream: boolean) {
+    PyreIncomingMessage.init(this, exchange, socket, options, eagerStream);
+  }
+
+  /** The constructor's work; constructors with an app's prototype run it too (app-prototypes.ts). */
+  static init(req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, options: RequestOptions, eagerStream: boolean): void {
     // Node's IncomingMessage fields, in node's order; EventEmitter makes `_events` on first listener.
-    const self = this as unknown as Record<string | symbol, unknown>;
+    const self = req as unknown as Record<string | symbol, unknown>;
     self._events = undefined;
     self._eventsCount = 0;
     self._maxListeners = undefined;
-    this.socket = socket as never;
-    this.httpVersionMajor = 1;
+    req.socket = socket as never;
+    req.httpVersionMajor = 1;
     if (exchange.httpVersion === '1.1') {
-      this.httpVersionMinor = 1;
-      this.httpVersion = '1.1';
+      req.httpVersionMinor = 1;
+      req.httpVersion = '1.1';
     } else {
-      this.httpVersionMinor = 0;
-      this.httpVersion = '1.0';
+      req.httpVersionMinor = 0;
+      req.httpVersion = '1.0';
     }
-    this.complete = !exchange.hasBody;
+    req.complete = !exchange.hasBody;
     self[kHeaders] = null;
     let raw = exchange.rawHeaders();
     const max = options.maxHeadersCount;
     if (max && raw.length > max * 2) raw = raw.slice(0, max * 2);
     // Node builds `headers` from rawHeaders on first access; that laziness is kept.
-    this.rawHeaders = raw;
+    req.rawHeaders = raw;
     self[kHeadersCount] = raw.length;
     self[kTrailers] = null;
     self[kTrailersCount] = 0;
-    this.rawTrailers = [];
-    this.joinDuplicateHeaders = options.joinDuplicateHeaders;
-    this.aborted = false;
+    req.rawTrailers = [];
+    req.joinDuplicateHeaders = options.joinDuplicateHeaders;
+    req.aborted = false;
     self.upgrade = null;
-    this.url = exchange.url;
-    this.method = exchange.method;
-    this.statusCode = null as never;
-    this.statusMessage = null as never;
+    req.url = exchange.url;
+    req.method = exchange.method;
+    req.statusCode = null as never;
+    req.statusMessage = null as never;
     self.client = socket;
-    this._consuming = false;
-    this._dumped = false;
-    socket.request = this as never;
-    if (eagerStream || !this.complete) PyreIncomingMessage.openStream(this);
+    req._consuming = false;
+    req._dumped = false;
+    socket.request = req as never;
+    if (eagerStream || !req.complete) PyreIncomingMessage.openStream(req);
   }
 
   /** Node's Readable state, made on first use; see the top of this file. */

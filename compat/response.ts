@@ -78,74 +78,80 @@ export interface PyreServerResponse extends ServerResponse, OutgoingInternals {}
 
 export class PyreServerResponse {
   /** The header fields for the engine, fixed by writeHead(); framing fields are the engine's. */
-  private head: Record<string, HeaderValue> | null = null;
+  private declare head: Record<string, HeaderValue> | null;
   /** Content-Length the response declared, or -1 when the body's length is not known up front. */
-  private declaredLength = -1;
+  private declare declaredLength: number;
   /** Content-Length or Transfer-Encoding came from the application's own fields. */
-  private declaresFraming = false;
+  private declare declaresFraming: boolean;
   /** The engine's streamed response has begun (headers on the wire). */
-  private streaming = false;
-  private trailerFields: Record<string, string> | undefined = undefined;
+  private declare streaming: boolean;
+  private declare trailerFields: Record<string, string> | undefined;
+  /** @internal */ declare readonly exchange: Exchange;
 
-  constructor(
-    req: PyreIncomingMessage,
-    /** @internal */ readonly exchange: Exchange,
-    socket: PyreSocket,
-    keepAliveTimeout: number,
-    ownSendingMethods: boolean,
-  ) {
+  constructor(req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number, ownSendingMethods: boolean) {
+    PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout, ownSendingMethods);
+  }
+
+  /** The constructor's work; constructors with an app's prototype run it too (app-prototypes.ts). */
+  static init(res: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number, ownSendingMethods: boolean): void {
     // The fields node's OutgoingMessage and ServerResponse constructors set, in their order.
-    const self = this as unknown as Record<string | symbol, unknown>;
+    const self = res as unknown as Record<string | symbol, unknown>;
     self._events = undefined;
     self._eventsCount = 0;
     self._maxListeners = undefined;
     self.outputData = [];
     self.outputSize = 0;
     self.writable = true;
-    this.destroyed = false;
-    this._last = false;
-    this.chunkedEncoding = false;
-    this.shouldKeepAlive = exchange.keepAlive;
+    res.destroyed = false;
+    res._last = false;
+    res.chunkedEncoding = false;
+    res.shouldKeepAlive = exchange.keepAlive;
     self.maxRequestsOnConnectionReached = false;
     self._defaultKeepAlive = true;
-    this.useChunkedEncodingByDefault = exchange.httpVersion === '1.1' || CHUNKED.test(String(req.headers.te ?? ''));
-    this.sendDate = true;
-    this._removedConnection = false;
+    res.useChunkedEncodingByDefault = exchange.httpVersion === '1.1' || CHUNKED.test(String(req.headers.te ?? ''));
+    res.sendDate = true;
+    res._removedConnection = false;
     self._removedContLen = false;
     self._removedTE = false;
-    this.strictContentLength = false;
+    res.strictContentLength = false;
     self[kBytesWritten] = 0;
-    this._contentLength = null;
-    this._hasBody = req.method !== 'HEAD';
+    res._contentLength = null;
+    res._hasBody = req.method !== 'HEAD';
     self._trailer = '';
     self[kNeedDrain] = false;
-    this.finished = false;
+    res.finished = false;
     self._headerSent = false;
     self[kCorked] = 0;
-    this._closed = false;
+    res._closed = false;
     self.socket = socket;
-    this._header = null;
+    res._header = null;
     self[kOutHeaders] = null;
-    this._keepAliveTimeout = keepAliveTimeout;
+    res._keepAliveTimeout = keepAliveTimeout;
     self._onPendingData = noop;
     self[kErrored] = null;
     self[kHighWaterMark] = NODE_HIGH_WATER_MARK;
     self[kRejectNonStandardBodyWrites] = false;
     self.req = req;
-    this.statusCode = 200;
-    this._sent100 = false;
-    this._expect_continue = exchange.expectsContinue;
-    socket._httpMessage = this;
+    res.statusCode = 200;
+    res._sent100 = false;
+    res._expect_continue = exchange.expectsContinue;
+    socket._httpMessage = res;
     if (ownSendingMethods) {
-      const own = PyreServerResponse.prototype as this;
-      this.writeHead = own.writeHead;
-      this.write = own.write;
-      this.end = own.end;
-      this.flushHeaders = own.flushHeaders;
-      this.writeContinue = own.writeContinue;
-      this.addTrailers = own.addTrailers;
+      const own = PyreServerResponse.prototype;
+      res.writeHead = own.writeHead;
+      res.write = own.write;
+      res.end = own.end;
+      res.flushHeaders = own.flushHeaders;
+      res.writeContinue = own.writeContinue;
+      res.addTrailers = own.addTrailers;
     }
-    exchange.onabort = () => PyreServerResponse.connectionLost(this, socket);
+    (res as { exchange: Exchange }).exchange = exchange;
+    res.head = null;
+    res.declaredLength = -1;
+    res.declaresFraming = false;
+    res.streaming = false;
+    res.trailerFields = undefined;
+    exchange.onabort = () => PyreServerResponse.connectionLost(res, socket);
   }
 
   /** The client went away before the response was complete: what node does on socket close. */

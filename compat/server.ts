@@ -63,9 +63,9 @@ export class Server extends EventEmitter {
 
   private handle(exchange: Exchange): void {
     const socket = new PyreSocket(exchange, this);
-    const { requestTarget, responseTarget, foreign } = this.prototypes;
-    const req = Reflect.construct(PyreIncomingMessage, [exchange, socket, this.requestOptions, foreign], requestTarget) as PyreIncomingMessage;
-    const res = Reflect.construct(PyreServerResponse, [req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0, foreign], responseTarget) as PyreServerResponse;
+    const { Request, Response, foreign } = this.prototypes;
+    const req = new Request(exchange, socket, this.requestOptions, foreign);
+    const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0, foreign);
     if (exchange.expectsContinue && this.listenerCount('checkContinue') > 0) this.emit('checkContinue', req, res);
     else this.emit('request', req, res);
   }

@@ -212,16 +212,18 @@ export class Exchange {
   respond(status: number, body?: Body, headers?: HeadersInit, reason?: string): void {
     if (this.abortReason) return this.finish();
     this.startResponse();
-    this.finish();
     binding.respond(this.token, status, reason, headerBlock(headers), body === undefined ? undefined : toBuffer(body));
+    this.finish();
   }
 
   /** Start a streamed response; without `contentLength` the body is chunked (close-delimited for HTTP/1.0). */
   writeHead(status: number, headers?: HeadersInit, contentLength = -1, reason?: string): void {
     if (this.abortReason) return;
     this.startResponse();
-    this.state = State.Streaming;
     binding.writeHead(this.token, status, reason, headerBlock(headers), contentLength);
+    this.state = State.Streaming;
+    // After 101 the connection's raw input is this exchange's body, until the peer ends it.
+    if (status === 101) this.ended = false;
   }
 
   /** Returns false when the caller should wait for `ondrain` before writing more. */

@@ -1,0 +1,81 @@
+// Protocol switching: a 101 answer to an upgrade request turns the connection into raw bytes
+// both ways, through the same exchange (the hand-off point WebSocket builds on).
+import * as net from 'node:net';
+import type { Exchange } from '../../src/engine/exchange';
+import { getOnce, startServer, stopAll } from './helpers';
+
+afterEach(stopAll);
+
+const upgradeRequest = 'GET /chat HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\n';
+
+/** Answers upgrade requests with 101 and echoes every raw byte back upper-cased. */
+function shoutServer(seen: { upgrade?: boolean; ended?: boolean }) {
+  return startServer((ex: Exchange) => {
+    if (!ex.wantsUpgrade) return ex.respond(200, 'plain');
+    seen.upgrade = true;
+    ex.writeHead(101, { Connection: 'Upgrade', Upgrade: 'shout' });
+    ex.ondata = (chunk) => ex.write(chunk.toString('latin1').toUpperCase());
+    ex.onend = () => {
+      seen.ended = true;
+      ex.end('BYE');
+    };
+  });
+}
+
+function collect(socket: net.Socket): { text: () => string; closed: Promise<void> } {
+  let received = '';
+  socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  return { text: () => received, closed };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(condition()).toBe(true);
+}
+
+test('101 switches to raw bytes both ways; the peer ending its side ends ours', async () => {
+  const seen: { upgrade?: boolean; ended?: boolean } = {};
+  const { port } = shoutServer(seen);
+  const socket = net.connect(port, '127.0.0.1');
+  const io = collect(socket);
+  socket.write(upgradeRequest);
+  await until(() => io.text().includes('\r\n\r\n'));
+  const head = io.text();
+  expect(head.startsWith('HTTP/1.1 101 Switching Protocols\r\n')).toBe(true);
+  expect(head).toContain('Upgrade: shout\r\n');
+  expect(head).not.toMatch(/content-length|transfer-encoding/i);
+
+  // Raw bytes, including what would look like HTTP, are not parsed as requests any more.
+  socket.write('hello GET / HTTP/1.1\r\n\r\n');
+  await until(() => io.text().endsWith('HELLO GET / HTTP/1.1\r\n\r\n'));
+  socket.end();
+  await io.closed;
+  expect(seen.ended).toBe(true);
+  expect(io.text().endsWith('BYE')).toBe(true);
+  expect((await getOnce(port, '/')).body.toString()).toBe('plain');
+});
+
+test('101 to a request that did not ask to upgrade is refused with an error', async () => {
+  let error: unknown;
+  const { port } = startServer((ex) => {
+    try {
+      ex.writeHead(101, { Upgrade: 'shout' });
+    } catch (err) {
+      error = err;
+      ex.respond(200, 'no switch');
+    }
+  });
+  const response = await getOnce(port, '/');
+  expect(String(error)).toMatch(/101 Switching Protocols answers only an upgrade request/);
+  expect(response.body.toString()).toBe('no switch');
+});
+
+test('an upgrade request answered normally stays HTTP', async () => {
+  const { port } = shoutServer({});
+  const socket = net.connect(port, '127.0.0.1');
+  const io = collect(socket);
+  socket.write('GET / HTTP/1.1\r\nHost: t\r\nUpgrade: shout\r\n\r\n');
+  await until(() => io.text().endsWith('plain'));
+  socket.destroy();
+});
