@@ -9,16 +9,19 @@
 // Express's swap a no-op.
 //
 // Those prototypes inherit from ours when Express was required after pyre/register (it builds
-// them from http.IncomingMessage/ServerResponse, which register replaces), and skip ours when
-// Express came first: then `foreign` is set, and req/res carry what must survive without our
-// prototype as own properties (see request.ts and response.ts).
+// them from http.IncomingMessage/ServerResponse, which register replaces). When Express came
+// first they inherit straight from node's; then the Express object that does is re-parented onto
+// ours, which inherit from node's, so nothing Express relies on goes missing. Our methods behave
+// as node's on objects node made (no engine exchange), so node's own servers serving the same app
+// are unaffected.
+import * as http from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
 import { PyreIncomingMessage, type RequestOptions } from './request';
 import { PyreServerResponse } from './response';
 import type { PyreSocket } from './socket';
 
-export type RequestConstructor = new (exchange: Exchange, socket: PyreSocket, options: RequestOptions, foreign: boolean) => PyreIncomingMessage;
-export type ResponseConstructor = new (req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number, foreign: boolean) => PyreServerResponse;
+export type RequestConstructor = new (exchange: Exchange, socket: PyreSocket, options: RequestOptions) => PyreIncomingMessage;
+export type ResponseConstructor = new (req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number) => PyreServerResponse;
 
 interface PrototypeCarrier {
   request: object;
@@ -35,33 +38,46 @@ function carriesPrototypes(listener: unknown): listener is PrototypeCarrier {
 // Plain constructor functions: V8 gives their objects one stable hidden class (Reflect.construct
 // with another new.target does not).
 function requestConstructor(prototype: object): RequestConstructor {
-  const construct = function (this: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, options: RequestOptions, foreign: boolean): void {
-    PyreIncomingMessage.init(this, exchange, socket, options, foreign);
+  const construct = function (this: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, options: RequestOptions): void {
+    PyreIncomingMessage.init(this, exchange, socket, options);
   };
   construct.prototype = prototype;
   return construct as unknown as RequestConstructor;
 }
 
 function responseConstructor(prototype: object): ResponseConstructor {
-  const construct = function (this: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number, foreign: boolean): void {
-    PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout, foreign);
+  const construct = function (this: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number): void {
+    PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout);
   };
   construct.prototype = prototype;
   return construct as unknown as ResponseConstructor;
 }
 
+/** Where `prototype`'s chain reaches node's prototype directly, it goes through ours instead. */
+function reparent(prototype: object, node: object, ours: object): void {
+  let current = prototype;
+  for (;;) {
+    const parent = Object.getPrototypeOf(current) as object | null;
+    if (parent === null || parent === ours) return;
+    if (parent === node) {
+      Object.setPrototypeOf(current, ours);
+      return;
+    }
+    current = parent;
+  }
+}
+
 export class ListenerPrototypes {
   Request: RequestConstructor = PyreIncomingMessage;
   Response: ResponseConstructor = PyreServerResponse;
-  /** Some listener's prototypes skip ours. */
-  foreign = false;
   private adopted: PrototypeCarrier | null = null;
   private several = false;
 
   /** A listener was added for 'request' or 'checkContinue'. */
   added(listener: unknown): void {
     if (!carriesPrototypes(listener)) return;
-    if (!(listener.request instanceof PyreIncomingMessage) || !(listener.response instanceof PyreServerResponse)) this.foreign = true;
+    reparent(listener.request, http.IncomingMessage.prototype, PyreIncomingMessage.prototype);
+    reparent(listener.response, http.ServerResponse.prototype, PyreServerResponse.prototype);
     if (this.several || this.adopted === listener) return;
     if (this.adopted === null) {
       this.adopted = listener;

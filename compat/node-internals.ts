@@ -20,6 +20,9 @@ export const kHeadersCount = symbolNamed(sampleRequest, 'kHeadersCount');
 export const kTrailers = symbolNamed(sampleRequest, 'kTrailers');
 export const kTrailersCount = symbolNamed(sampleRequest, 'kTrailersCount');
 
+/** Node's default stream high-water mark in Node 20 (what a net.Socket passes on). */
+export const NODE_HIGH_WATER_MARK = 16384;
+
 /** OutgoingMessage's header store: { [lowercase name]: [name, value] }. */
 export const kOutHeaders = symbolNamed(sampleResponse, 'kOutHeaders');
 /** Set when write() returned false and 'drain' is owed. */

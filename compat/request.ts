@@ -5,12 +5,12 @@
 // So the Readable state is made on first use: node's stream methods all reach it through
 // `this._readableState`, which here is an accessor on the prototype that builds it, with the
 // end of the body already pushed when the body is complete. A request with a body gets its
-// state at once (the engine feeds it), and so does every request when something may swap its
-// prototype for one that skips ours (see Server: Express loaded before pyre/register).
+// state at once (the engine feeds it). Express's prototypes always inherit from ours (see
+// app-prototypes.ts), so the accessor is there for its requests too.
 import { IncomingMessage } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
 import {
-  type IncomingInternals, kHeaders, kHeadersCount, kTrailers, kTrailersCount, ReadableState, type ReadableStateLike,
+  type IncomingInternals, kHeaders, NODE_HIGH_WATER_MARK, kHeadersCount, kTrailers, kTrailersCount, ReadableState, type ReadableStateLike,
 } from './node-internals';
 import type { PyreSocket } from './socket';
 
@@ -21,56 +21,37 @@ export interface RequestOptions {
   maxHeadersCount: number | null;
 }
 
-/** Node's default stream high-water mark in Node 20 (what a net.Socket passes on). */
-export const NODE_HIGH_WATER_MARK = 16384;
-
 /** The members of node's IncomingMessage the class inherits at run time (see the end of the file). */
 export interface PyreIncomingMessage extends IncomingMessage, Omit<IncomingInternals, '_readableState'> {}
 
 export class PyreIncomingMessage {
-  constructor(exchange: Exchange, socket: PyreSocket, options: RequestOptions, eagerStream: boolean) {
-    PyreIncomingMessage.init(this, exchange, socket, options, eagerStream);
+  constructor(exchange: Exchange, socket: PyreSocket, options: RequestOptions) {
+    PyreIncomingMessage.init(this, exchange, socket, options);
   }
 
   /** The constructor's work; constructors with an app's prototype run it too (app-prototypes.ts). */
-  static init(req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, options: RequestOptions, eagerStream: boolean): void {
-    // Node's IncomingMessage fields, in node's order; EventEmitter makes `_events` on first listener.
+  static init(req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, options: RequestOptions): void {
+    // Only what differs per request is set here; node's other fields start from the defaults on
+    // the prototype (see the end of the file) and become own when node's methods change them.
     const self = req as unknown as Record<string | symbol, unknown>;
-    self._events = undefined;
-    self._eventsCount = 0;
-    self._maxListeners = undefined;
-    req.socket = socket as never;
-    req.httpVersionMajor = 1;
-    if (exchange.httpVersion === '1.1') {
-      req.httpVersionMinor = 1;
-      req.httpVersion = '1.1';
-    } else {
-      req.httpVersionMinor = 0;
-      req.httpVersion = '1.0';
-    }
-    req.complete = !exchange.hasBody;
-    self[kHeaders] = null;
     let raw = exchange.rawHeaders();
     const max = options.maxHeadersCount;
     if (max && raw.length > max * 2) raw = raw.slice(0, max * 2);
     // Node builds `headers` from rawHeaders on first access; that laziness is kept.
-    req.rawHeaders = raw;
     self[kHeadersCount] = raw.length;
-    self[kTrailers] = null;
-    self[kTrailersCount] = 0;
-    req.rawTrailers = [];
-    req.joinDuplicateHeaders = options.joinDuplicateHeaders;
-    req.aborted = false;
-    self.upgrade = null;
+    req.rawHeaders = raw;
+    req.socket = socket as never;
+    self.client = socket;
     req.url = exchange.url;
     req.method = exchange.method;
-    req.statusCode = null as never;
-    req.statusMessage = null as never;
-    self.client = socket;
-    req._consuming = false;
-    req._dumped = false;
+    req.complete = !exchange.hasBody;
+    if (exchange.httpVersion === '1.0') {
+      req.httpVersionMinor = 0;
+      req.httpVersion = '1.0';
+    }
+    if (options.joinDuplicateHeaders) req.joinDuplicateHeaders = true;
     socket.request = req as never;
-    if (eagerStream || !req.complete) PyreIncomingMessage.openStream(req);
+    if (!req.complete) PyreIncomingMessage.openStream(req);
   }
 
   /** Node's Readable state, made on first use; see the top of this file. */
@@ -110,3 +91,23 @@ export class PyreIncomingMessage {
   }
 }
 Object.setPrototypeOf(PyreIncomingMessage.prototype, IncomingMessage.prototype);
+// The fields node's IncomingMessage constructor and HTTP parser set, with their values for an
+// HTTP/1.1 request. Only immutable values: node replaces them, never changes them in place.
+Object.assign(PyreIncomingMessage.prototype, {
+  [kHeaders]: null,
+  [kHeadersCount]: 0,
+  [kTrailers]: null,
+  [kTrailersCount]: 0,
+  httpVersionMajor: 1,
+  httpVersionMinor: 1,
+  httpVersion: '1.1',
+  complete: false,
+  rawTrailers: Object.freeze([]),
+  joinDuplicateHeaders: false,
+  aborted: false,
+  upgrade: false,
+  statusCode: null,
+  statusMessage: null,
+  _consuming: false,
+  _dumped: false,
+});

@@ -3,18 +3,15 @@
 // without node's constructor, whose sending methods go to the engine. The whole response is kept
 // in JS until end(), then handed to the engine in one call.
 //
-// Express replaces res's prototype with its own. Loaded after pyre/register, Express's prototype
-// inherits from ours; loaded before, it inherits straight from node's and skips ours, so for such
-// listeners (Server tells us) the sending methods are also installed as own properties, which
-// survive the swap.
+// Express gives res its own prototype, which always inherits from ours (see app-prototypes.ts).
 import { ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
 import type { HeaderValue } from '../src/engine/headers';
 import {
-  kBytesWritten, kCorked, kErrored, kHighWaterMark, kNeedDrain, kOutHeaders, kRejectNonStandardBodyWrites, nodeResponse,
+  kBytesWritten, kCorked, kErrored, kHighWaterMark, kNeedDrain, kOutHeaders, kRejectNonStandardBodyWrites, NODE_HIGH_WATER_MARK, nodeResponse,
   type OutHeaders,
 } from './node-internals';
-import { NODE_HIGH_WATER_MARK, PyreIncomingMessage } from './request';
+import { PyreIncomingMessage } from './request';
 import type { PyreSocket } from './socket';
 
 type Chunk = string | Buffer | Uint8Array;
@@ -88,69 +85,24 @@ export class PyreServerResponse {
   private declare trailerFields: Record<string, string> | undefined;
   /** @internal */ declare readonly exchange: Exchange;
 
-  constructor(req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number, ownSendingMethods: boolean) {
-    PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout, ownSendingMethods);
+  constructor(req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number) {
+    PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout);
   }
 
   /** The constructor's work; constructors with an app's prototype run it too (app-prototypes.ts). */
-  static init(res: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number, ownSendingMethods: boolean): void {
-    // The fields node's OutgoingMessage and ServerResponse constructors set, in their order.
-    const self = res as unknown as Record<string | symbol, unknown>;
-    self._events = undefined;
-    self._eventsCount = 0;
-    self._maxListeners = undefined;
-    self.outputData = [];
-    self.outputSize = 0;
-    self.writable = true;
-    res.destroyed = false;
-    res._last = false;
-    res.chunkedEncoding = false;
-    res.shouldKeepAlive = exchange.keepAlive;
-    self.maxRequestsOnConnectionReached = false;
-    self._defaultKeepAlive = true;
-    res.useChunkedEncodingByDefault = exchange.httpVersion === '1.1' || CHUNKED.test(String(req.headers.te ?? ''));
-    res.sendDate = true;
-    res._removedConnection = false;
-    self._removedContLen = false;
-    self._removedTE = false;
-    res.strictContentLength = false;
-    self[kBytesWritten] = 0;
-    res._contentLength = null;
-    res._hasBody = req.method !== 'HEAD';
-    self._trailer = '';
-    self[kNeedDrain] = false;
-    res.finished = false;
-    self._headerSent = false;
-    self[kCorked] = 0;
-    res._closed = false;
+  static init(res: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number): void {
+    // Only what differs per response is set here; node's other fields start from the defaults
+    // on the prototype (see the end of the file) and become own when node's methods change them.
+    const self = res as unknown as Record<string, unknown>;
     self.socket = socket;
-    res._header = null;
-    self[kOutHeaders] = null;
-    res._keepAliveTimeout = keepAliveTimeout;
-    self._onPendingData = noop;
-    self[kErrored] = null;
-    self[kHighWaterMark] = NODE_HIGH_WATER_MARK;
-    self[kRejectNonStandardBodyWrites] = false;
     self.req = req;
-    res.statusCode = 200;
-    res._sent100 = false;
-    res._expect_continue = exchange.expectsContinue;
-    socket._httpMessage = res;
-    if (ownSendingMethods) {
-      const own = PyreServerResponse.prototype;
-      res.writeHead = own.writeHead;
-      res.write = own.write;
-      res.end = own.end;
-      res.flushHeaders = own.flushHeaders;
-      res.writeContinue = own.writeContinue;
-      res.addTrailers = own.addTrailers;
-    }
     (res as { exchange: Exchange }).exchange = exchange;
-    res.head = null;
-    res.declaredLength = -1;
-    res.declaresFraming = false;
-    res.streaming = false;
-    res.trailerFields = undefined;
+    res.shouldKeepAlive = exchange.keepAlive;
+    res._keepAliveTimeout = keepAliveTimeout;
+    if (req.method === 'HEAD') res._hasBody = false;
+    if (exchange.expectsContinue) res._expect_continue = true;
+    if (exchange.httpVersion === '1.0') res.useChunkedEncodingByDefault = CHUNKED.test(String(req.headers.te ?? ''));
+    socket._httpMessage = res;
     exchange.onabort = () => PyreServerResponse.connectionLost(res, socket);
   }
 
@@ -377,3 +329,45 @@ function validated(name: string, value: HeaderValue | undefined): [string, Heade
 function noop(): void {}
 
 Object.setPrototypeOf(PyreServerResponse.prototype, ServerResponse.prototype);
+// The fields node's OutgoingMessage and ServerResponse constructors set, with their initial
+// values, plus ours. Only immutable values: node replaces them, never changes them in place
+// (outputData is frozen so a push would throw rather than leak across responses).
+Object.assign(PyreServerResponse.prototype, {
+  outputData: Object.freeze([]),
+  outputSize: 0,
+  writable: true,
+  destroyed: false,
+  _last: false,
+  chunkedEncoding: false,
+  maxRequestsOnConnectionReached: false,
+  _defaultKeepAlive: true,
+  useChunkedEncodingByDefault: true,
+  sendDate: true,
+  _removedConnection: false,
+  _removedContLen: false,
+  _removedTE: false,
+  strictContentLength: false,
+  [kBytesWritten]: 0,
+  _contentLength: null,
+  _hasBody: true,
+  _trailer: '',
+  [kNeedDrain]: false,
+  finished: false,
+  _headerSent: false,
+  [kCorked]: 0,
+  _closed: false,
+  _header: null,
+  [kOutHeaders]: null,
+  _keepAliveTimeout: 0,
+  _onPendingData: noop,
+  [kErrored]: null,
+  [kHighWaterMark]: NODE_HIGH_WATER_MARK,
+  [kRejectNonStandardBodyWrites]: false,
+  _sent100: false,
+  _expect_continue: false,
+  head: null,
+  declaredLength: -1,
+  declaresFraming: false,
+  streaming: false,
+  trailerFields: undefined,
+});

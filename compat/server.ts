@@ -8,8 +8,7 @@ import type { EngineOptions } from '../src/engine/options';
 import { type AddressInfo, NativeServer } from '../src/engine/server';
 import { parseListenArguments } from './listen-arguments';
 import { ListenerPrototypes } from './app-prototypes';
-import { PyreIncomingMessage, type RequestOptions } from './request';
-import { PyreServerResponse } from './response';
+import type { RequestOptions } from './request';
 import { PyreSocket } from './socket';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -63,9 +62,9 @@ export class Server extends EventEmitter {
 
   private handle(exchange: Exchange): void {
     const socket = new PyreSocket(exchange, this);
-    const { Request, Response, foreign } = this.prototypes;
-    const req = new Request(exchange, socket, this.requestOptions, foreign);
-    const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0, foreign);
+    const { Request, Response } = this.prototypes;
+    const req = new Request(exchange, socket, this.requestOptions);
+    const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);
     if (exchange.expectsContinue && this.listenerCount('checkContinue') > 0) this.emit('checkContinue', req, res);
     else this.emit('request', req, res);
   }

@@ -6,22 +6,18 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
 import type { SocketInfo } from '../src/engine/binding';
-import type { IncomingInternals } from './node-internals';
+import { type IncomingInternals, NODE_HIGH_WATER_MARK } from './node-internals';
 
-/** Node's default stream high-water mark in Node 20. */
-const NODE_HIGH_WATER_MARK = 16384;
+/**
+ * The members of EventEmitter the class inherits at run time (see the end of the file); its
+ * constructor is not run: EventEmitter makes `_events` on the first listener.
+ */
+export interface PyreSocket extends EventEmitter {}
 
-export class PyreSocket extends EventEmitter {
-  readonly encrypted = false;
+export class PyreSocket {
   readable = true;
   writable = true;
   destroyed = false;
-  readonly writableLength = 0;
-  readonly writableCorked = 0;
-  readonly readableHighWaterMark = NODE_HIGH_WATER_MARK;
-  readonly writableHighWaterMark = NODE_HIGH_WATER_MARK;
-  /** Node's server pauses a socket under pipelining; IncomingMessage._read checks it. */
-  readonly _paused = false;
   /** Node's response currently owning the socket (on-finished and others read it). */
   _httpMessage: object | null = null;
   /** The inactivity timeout asked for by setTimeout(); the engine's own timeouts enforce the limits. */
@@ -29,16 +25,22 @@ export class PyreSocket extends EventEmitter {
   /** Request body chunks flow once someone reads: see IncomingMessage._read → resume(). */
   private reading = false;
   private closeEmitted = false;
-
   /** The request whose body this socket feeds. */
   request: IncomingMessage | null = null;
 
   constructor(
     private readonly exchange: Exchange,
     readonly server: EventEmitter,
-  ) {
-    super();
-  }
+  ) {}
+
+  // Constant for every socket here, so they live on the prototype (see the end of the file).
+  declare readonly encrypted: boolean;
+  declare readonly writableLength: number;
+  declare readonly writableCorked: number;
+  declare readonly readableHighWaterMark: number;
+  declare readonly writableHighWaterMark: number;
+  /** Node's server pauses a socket under pipelining; IncomingMessage._read checks it. */
+  declare readonly _paused: boolean;
 
   private get info(): SocketInfo {
     return this.exchange.socket();
@@ -156,3 +158,13 @@ export class PyreSocket extends EventEmitter {
     process.nextTick(() => this.emit('close', false));
   }
 }
+
+Object.setPrototypeOf(PyreSocket.prototype, EventEmitter.prototype);
+Object.assign(PyreSocket.prototype, {
+  encrypted: false,
+  writableLength: 0,
+  writableCorked: 0,
+  readableHighWaterMark: NODE_HIGH_WATER_MARK,
+  writableHighWaterMark: NODE_HIGH_WATER_MARK,
+  _paused: false,
+});

@@ -14,6 +14,8 @@ mod limits;
 mod napi_args;
 mod parser;
 mod route;
+// Its #[napi] functions are reached only through napi registration, compiled out in unit tests.
+#[cfg_attr(test, allow(dead_code))]
 mod router;
 mod server;
 mod uv;

@@ -232,6 +232,7 @@ export class App {
     const args = route === undefined ? null : convertParams(route, params);
     if (route === undefined || args === null) {
       const request = new Request(transport, this.context, NO_NAMES, NO_PARAMS);
+      if (this.global.middleware.length === 0) return this.send(transport, request, route, this.unrouted(transport, routeId));
       return this.settle(transport, request, route, runLevel(this.global, request, () => Promise.resolve(this.unrouted(transport, routeId))));
     }
     const request = new Request(transport, this.context, route.paramNames, args);

@@ -145,13 +145,19 @@ describe.each(transports)('routes without middleware (%s)', (_name, start) => {
     expect([empty.status, empty.headers['content-type'], empty.body]).toEqual([204, undefined, '']);
   });
 
+  test('unrouted requests and values that do not convert are 404s', async () => {
+    const missing = await client.get('/nowhere');
+    expect([missing.status, missing.headers['content-type'], missing.body]).toEqual([404, 'text/plain; charset=utf-8', 'Not Found']);
+    expect((await client.get('/json/1/2/x')).status).toBe(404);
+  });
+
   test('request.params names the converted values', async () => {
     expect(JSON.parse((await client.get('/params/7/seven')).body)).toEqual({ id: 7, name: 'seven' });
   });
 
   test('headers and cookies added after construction are sent with the default type', async () => {
     const res = await client.get('/touched');
-    expect([res.headers['content-type'], res.headers['x-extra'], res.headers['set-cookie']]).toEqual([
+    expect([res.headers['content-type'], res.headers['x-extra'], [res.headers['set-cookie']].flat()]).toEqual([
       'application/json; charset=utf-8',
       'yes',
       ['flavour=plain'],
