@@ -210,17 +210,31 @@ export class Exchange {
 
   /** A complete response in one call: the common case, one native call and one write. */
   respond(status: number, body?: Body, headers?: HeadersInit, reason?: string): void {
+    this.respondBlock(status, body, headerBlock(headers), reason);
+  }
+
+  /**
+   * Like respond(), with `block` the header lines ("Name: value\r\n" each) already validated by
+   * the caller (token names; values without CR, LF or NUL) or a registered block's id. The
+   * engine still checks the line structure, not each value's characters.
+   */
+  respondBlock(status: number, body: Body | undefined, block: string | number, reason?: string): void {
     if (this.abortReason) return this.finish();
     this.startResponse();
-    binding.respond(this.token, status, reason, headerBlock(headers), body === undefined ? undefined : toBuffer(body));
+    binding.respond(this.token, status, reason, block, body === undefined ? undefined : toBuffer(body));
     this.finish();
   }
 
   /** Start a streamed response; without `contentLength` the body is chunked (close-delimited for HTTP/1.0). */
   writeHead(status: number, headers?: HeadersInit, contentLength = -1, reason?: string): void {
+    this.writeHeadBlock(status, headerBlock(headers), contentLength, reason);
+  }
+
+  /** Like writeHead(), with a caller-validated `block` as for respondBlock(). */
+  writeHeadBlock(status: number, block: string | number, contentLength = -1, reason?: string): void {
     if (this.abortReason) return;
     this.startResponse();
-    binding.writeHead(this.token, status, reason, headerBlock(headers), contentLength);
+    binding.writeHead(this.token, status, reason, block, contentLength);
     this.state = State.Streaming;
     // After 101 the connection's raw input is this exchange's body, until the peer ends it.
     if (status === 101) this.ended = false;
