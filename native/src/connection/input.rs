@@ -3,7 +3,7 @@
 
 use std::os::raw::c_int;
 
-use super::{errno, token, Abort, BodyState, Conn, LINGER_MS, READ_SIZE, SEQ_MASK};
+use super::{errno, token, Abort, BodyState, Conn, LINGER_MS, MAX_READ, MIN_READ, SEQ_MASK};
 use crate::chunked::{ChunkError, Decoder};
 use crate::exchange::{Exchange, Response};
 use crate::js::Cb;
@@ -18,7 +18,9 @@ impl Conn {
             self.in_pos = 0;
         }
         let len = self.inbuf.len();
-        self.inbuf.reserve(READ_SIZE);
+        if self.inbuf.capacity() - len < MIN_READ {
+            self.inbuf.reserve(self.read_size);
+        }
         let room = self.inbuf.capacity() - len;
         // SAFETY: reading into the vector's spare capacity, then committing exactly what the
         // kernel wrote.
@@ -30,10 +32,12 @@ impl Conn {
             n
         };
         if n < 0 {
-            Err(errno())
-        } else {
-            Ok(n as usize)
+            return Err(errno());
         }
+        if n as usize == room && self.read_size < MAX_READ {
+            self.read_size *= 2;
+        }
+        Ok(n as usize)
     }
 
     /// The socket is readable.

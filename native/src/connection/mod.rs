@@ -17,8 +17,13 @@ mod input;
 mod output;
 mod timeouts;
 
-/// Bytes asked of the kernel per read.
-const READ_SIZE: usize = 65536;
+/// Bytes asked of the kernel per read: a connection starts small and grows while reads fill
+/// the room they are given (uploads), and shrinks back when it goes idle, so memory per idle
+/// connection stays small.
+const MIN_READ: usize = 4096;
+const MAX_READ: usize = 65536;
+/// Output buffer capacity kept across requests; a large streamed response's is released.
+const KEEP_OUT: usize = 65536;
 /// How long a closing connection keeps draining the client's input so our last response is
 /// not destroyed by a reset.
 const LINGER_MS: u64 = 2000;
@@ -65,6 +70,7 @@ pub struct Conn {
     pub peer: Option<SocketAddr>,
     inbuf: Vec<u8>,
     in_pos: usize,
+    read_size: usize,
     out: Vec<u8>,
     out_pos: usize,
     queue: VecDeque<Exchange>,
@@ -117,6 +123,7 @@ impl Conn {
             peer,
             inbuf: Vec::new(),
             in_pos: 0,
+            read_size: MIN_READ,
             out: Vec::new(),
             out_pos: 0,
             queue: VecDeque::new(),
@@ -282,8 +289,22 @@ impl Conn {
             if (self.queue.is_empty() || self.doomed) && input_done {
                 return self.shutdown();
             }
+            if self.is_idle() {
+                self.shrink_buffers();
+            }
         }
         self.update_poll();
+    }
+
+    /// Between requests: give back what a large upload or response made the buffers grow to.
+    fn shrink_buffers(&mut self) {
+        if self.inbuf.capacity() > MIN_READ {
+            self.inbuf = Vec::new();
+            self.read_size = MIN_READ;
+        }
+        if self.out.capacity() > KEEP_OUT {
+            self.out = Vec::new();
+        }
     }
 
     fn notify_drain(&mut self) {
