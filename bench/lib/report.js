@@ -71,7 +71,7 @@ function formatReport({ results, skipped, targets, settings }) {
   }
   if (targets.length > 0) out.push('', 'Targets (from issues 3, 4 and 5; benchmark figures, not tests):');
   for (const target of targets) {
-    const detail = target.verdict === 'n/a' ? 'not measured in this run' : `×${target.ratio.toFixed(2)} (${target.measured})`;
+    const detail = target.verdict === 'n/a' ? 'not measured in this run' : `×${target.ratio.toFixed(3)} (${target.measured})`;
     out.push(`  [${target.verdict.padEnd(6)}] ${target.description}: ${detail}`);
   }
   return out.join('\n');

@@ -38,8 +38,9 @@ class Connection {
   static open(port) {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ port, host: '127.0.0.1' });
-      socket.once('connect', () => { socket.removeListener('error', reject); resolve(new Connection(socket)); });
-      socket.once('error', (err) => reject(new SoakError('connect', err.code ?? err.message)));
+      const failed = (err) => reject(new SoakError('connect', err.code ?? err.message));
+      socket.once('error', failed);
+      socket.once('connect', () => { socket.removeListener('error', failed); resolve(new Connection(socket)); });
     });
   }
 
