@@ -1,7 +1,7 @@
 //! The chunked transfer coding (RFC 9112 section 7.1): an incremental decoder for request
 //! bodies and the encoder's framing for responses.
 
-use crate::parser::memchr;
+use crate::parser::{bare_line_ending, memchr};
 
 /// Most bytes of chunk extensions on one chunk line before the body is refused.
 const MAX_EXTENSION_BYTES: usize = 4096;
@@ -54,7 +54,7 @@ pub struct Decoder {
     total: u64,
     max_body: u64,
     max_trailer: usize,
-    /// The raw trailer section (without the final empty line).
+    /// The raw trailer section, through its final empty line.
     pub trailers: Vec<u8>,
 }
 
@@ -161,8 +161,7 @@ impl Decoder {
                     self.push_trailer(&rest[..=lf])?;
                     i += lf + 1;
                     if self.trailers.ends_with(b"\r\n\r\n") || self.trailers == b"\r\n" {
-                        self.trailers.truncate(self.trailers.len() - 2);
-                        self.check_trailers()?;
+                        trailer_fields(&self.trailers)?;
                         self.state = State::Done;
                         return Ok(Progress { consumed: i, done: true });
                     }
@@ -180,30 +179,20 @@ impl Decoder {
         self.trailers.extend_from_slice(bytes);
         Ok(())
     }
+}
 
-    /// Trailer fields follow the header field rules: CRLF lines, valid names and values.
-    fn check_trailers(&self) -> Result<(), ChunkError> {
-        if self.trailers.is_empty() {
-            return Ok(());
+/// The fields of a complete trailer section (ending with its empty line); they follow the
+/// header field rules: CRLF lines, valid names and values.
+pub fn trailer_fields(section: &[u8]) -> Result<Vec<(&[u8], &[u8])>, ChunkError> {
+    if bare_line_ending(section).is_some() {
+        return Err(ChunkError::Invalid("bare CR or LF in trailers"));
+    }
+    let mut fields = [httparse::EMPTY_HEADER; 64];
+    match httparse::parse_headers(section, &mut fields) {
+        Ok(httparse::Status::Complete((_, parsed))) => {
+            Ok(parsed.iter().map(|h| (h.name.as_bytes(), h.value)).collect())
         }
-        let t = &self.trailers;
-        for (i, &b) in t.iter().enumerate() {
-            let bare = match b {
-                b'\n' => i == 0 || t[i - 1] != b'\r',
-                b'\r' => t.get(i + 1) != Some(&b'\n'),
-                _ => false,
-            };
-            if bare {
-                return Err(ChunkError::Invalid("bare CR or LF in trailers"));
-            }
-        }
-        let mut with_end = t.clone();
-        with_end.extend_from_slice(b"\r\n");
-        let mut fields = [httparse::EMPTY_HEADER; 64];
-        match httparse::parse_headers(&with_end, &mut fields) {
-            Ok(httparse::Status::Complete(_)) => Ok(()),
-            _ => Err(ChunkError::Invalid("malformed trailer fields")),
-        }
+        _ => Err(ChunkError::Invalid("malformed trailer fields")),
     }
 }
 
@@ -269,7 +258,7 @@ mod tests {
         assert_eq!(body, b"hello world");
         assert!(p.done);
         assert_eq!(p.consumed, input.len() - 4);
-        assert_eq!(trailers, b"X-Sum: 1\r\n");
+        assert_eq!(trailers, b"X-Sum: 1\r\n\r\n");
     }
 
     #[test]
@@ -285,13 +274,13 @@ mod tests {
         }
         assert!(done);
         assert_eq!(body, b"0123456789x");
-        assert_eq!(d.trailers, b"T: v\r\n");
+        assert_eq!(d.trailers, b"T: v\r\n\r\n");
     }
 
     #[test]
     fn empty_body() {
         let (body, p, trailers) = decode_all(b"0\r\n\r\n").unwrap();
-        assert!(body.is_empty() && p.done && trailers.is_empty());
+        assert!(body.is_empty() && p.done && trailers == b"\r\n");
     }
 
     #[test]
@@ -341,6 +330,6 @@ mod tests {
         let (body, p, trailers) = decode_all(&out).unwrap();
         assert_eq!(body, b"hello world, this is 26 by");
         assert!(p.done);
-        assert_eq!(trailers, b"X: y\r\n");
+        assert_eq!(trailers, b"X: y\r\n\r\n");
     }
 }

@@ -290,18 +290,11 @@ unsafe extern "C" fn headers(env: sys::napi_env, info: sys::napi_callback_info) 
 unsafe extern "C" fn trailers(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<1>::get(env, info);
     on_conn(env, a.f64(0), |conn, seq| {
-        let raw = conn.trailers(seq)?;
-        let mut with_end = raw.to_vec();
-        with_end.extend_from_slice(b"\r\n");
-        let mut fields = vec![httparse::EMPTY_HEADER; 64];
-        let parsed = match httparse::parse_headers(&with_end, &mut fields) {
-            Ok(httparse::Status::Complete((_, parsed))) => parsed,
-            _ => &[][..],
-        };
-        let arr = a.array(parsed.len() * 2);
-        for (i, h) in parsed.iter().enumerate() {
-            a.set_element_latin1(arr, 2 * i, h.name.as_bytes());
-            a.set_element_latin1(arr, 2 * i + 1, h.value);
+        let fields = chunked::trailer_fields(conn.trailers(seq)?).unwrap_or_default();
+        let arr = a.array(fields.len() * 2);
+        for (i, (name, value)) in fields.iter().enumerate() {
+            a.set_element_latin1(arr, 2 * i, name);
+            a.set_element_latin1(arr, 2 * i + 1, value);
         }
         Ok(arr)
     })

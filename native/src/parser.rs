@@ -198,14 +198,20 @@ fn is_other_http_version(buf: &[u8]) -> bool {
 
 /// Every line ends in CRLF: a bare CR or bare LF is a smuggling vector (RFC 9112 section 2.2).
 fn check_line_endings(head: &[u8]) -> Result<(), Reject> {
-    for (i, &b) in head.iter().enumerate() {
-        match b {
-            b'\n' if i == 0 || head[i - 1] != b'\r' => return Err(reject(400, "bare LF in request head")),
-            b'\r' if head.get(i + 1) != Some(&b'\n') => return Err(reject(400, "bare CR in request head")),
-            _ => {}
-        }
+    match bare_line_ending(head) {
+        Some(b'\n') => Err(reject(400, "bare LF in request head")),
+        Some(_) => Err(reject(400, "bare CR in request head")),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first CR or LF that is not part of a CRLF pair, if any.
+pub fn bare_line_ending(bytes: &[u8]) -> Option<u8> {
+    bytes.iter().enumerate().find_map(|(i, &b)| match b {
+        b'\n' if i == 0 || bytes[i - 1] != b'\r' => Some(b),
+        b'\r' if bytes.get(i + 1) != Some(&b'\n') => Some(b),
+        _ => None,
+    })
 }
 
 /// Request-target forms of RFC 9112 section 3.2, in ASCII only.
