@@ -33,8 +33,12 @@ export const enum AbortReason {
 }
 
 export interface NativeCallbacks {
-  /** A request head arrived. `route`/`params` are present when the server has a router. */
-  onRequest(token: number, method: string, url: string, flags: number, route?: number, params?: unknown[]): void;
+  /**
+   * A request head arrived. With a router, `route` (-1 not found, -2 method not allowed) and
+   * the parameter `count` follow, then the parameters themselves as separate arguments (up to
+   * four; beyond that `p0` is an array of all of them): cheaper than a napi-built array.
+   */
+  onRequest(token: number, method: string, url: string, flags: number, route?: number, count?: number, p0?: unknown, p1?: unknown, p2?: unknown, p3?: unknown): void;
   /** A piece of the request body. Body callbacks stop once the response is complete: the rest is discarded. */
   onData(token: number, chunk: Buffer): void;
   /** The request body is complete (trailers, if any, are readable now). */

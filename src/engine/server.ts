@@ -143,7 +143,8 @@ export class NativeServer extends EventEmitter {
   private callbacks(): NativeCallbacks {
     const live = this.live;
     return {
-      onRequest: (token, method, url, flags, route = -1, params) => {
+      onRequest: (token, method, url, flags, route = -1, count = 0, p0, p1, p2, p3) => {
+        const params = route >= 0 ? paramsOf(count, p0, p1, p2, p3) : undefined;
         const exchange = new Exchange(token, method, url, flags, route, params, this);
         this.dispatch(exchange);
         // Only exchanges that will hear from the engine again are tracked.
@@ -167,6 +168,18 @@ export class NativeServer extends EventEmitter {
         }
       },
     };
+  }
+}
+
+/** Route parameters as the engine passes them: inline up to four, else one array. */
+function paramsOf(count: number, p0: unknown, p1: unknown, p2: unknown, p3: unknown): unknown[] {
+  switch (count) {
+    case 0: return [];
+    case 1: return [p0];
+    case 2: return [p0, p1];
+    case 3: return [p0, p1, p2];
+    case 4: return [p0, p1, p2, p3];
+    default: return p0 as unknown[];
   }
 }
 

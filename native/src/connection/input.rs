@@ -167,25 +167,21 @@ impl Conn {
     pub(super) fn dispatch(&mut self, seq: u32, flags: u32) {
         let server = self.server;
         // SAFETY: see Conn::server; the exchange is the last in the queue.
-        let (cbs, ex) = unsafe { (&(*server).callbacks, self.queue.back().unwrap()) };
-        let mut args = [
+        let (server, ex) = unsafe { (&*server, self.queue.back().unwrap()) };
+        let cbs = &server.callbacks;
+        let mut args = std::mem::take(&mut self.args);
+        args.clear();
+        args.extend([
             cbs.number(token(self.id, seq)),
             cbs.latin1(ex.method_bytes()),
             cbs.latin1(ex.target_bytes()),
             cbs.number(flags as f64),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        ];
-        // SAFETY: see Conn::server.
-        let argc = if unsafe { (*server).limits.router } >= 0 {
-            let (route, params) = crate::route::route_args(unsafe { &*server }, ex.method_bytes(), ex.target_bytes());
-            args[4] = route;
-            args[5] = params;
-            6
-        } else {
-            4
-        };
-        cbs.call(Cb::Request, &args[..argc]);
+        ]);
+        if server.limits.router >= 0 {
+            crate::route::push_route_args(server, ex.method_bytes(), ex.target_bytes(), &mut args);
+        }
+        cbs.call(Cb::Request, &args);
+        self.args = args;
     }
 
     pub(super) fn length_body(&mut self) -> bool {

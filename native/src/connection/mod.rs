@@ -76,6 +76,8 @@ pub struct Conn {
     queue: VecDeque<Exchange>,
     spare: Vec<Exchange>,
     fields: Vec<parser::Field>,
+    /// onRequest's arguments, reused from request to request.
+    args: Vec<napi::sys::napi_value>,
     next_seq: u32,
     body: BodyState,
     js_paused: bool,
@@ -129,6 +131,7 @@ impl Conn {
             queue: VecDeque::new(),
             spare: Vec::new(),
             fields: Vec::new(),
+            args: Vec::new(),
             next_seq: 0,
             body: BodyState::None,
             js_paused: false,
