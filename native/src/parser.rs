@@ -260,11 +260,15 @@ pub fn target_path(target: &[u8]) -> &[u8] {
     }
 }
 
-fn check_host(value: &[u8]) -> Result<(), Reject> {
-    let ok = value.iter().all(|&b| {
-        b.is_ascii_alphanumeric()
+/// Bytes a Host value may hold: reg-name, IP literal and port characters (RFC 3986).
+static HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
             || matches!(
-                b,
+                c,
                 b'.' | b'-'
                     | b':'
                     | b'['
@@ -283,9 +287,14 @@ fn check_host(value: &[u8]) -> Result<(), Reject> {
                     | b','
                     | b';'
                     | b'='
-            )
-    });
-    if ok {
+            );
+        b += 1;
+    }
+    table
+};
+
+fn check_host(value: &[u8]) -> Result<(), Reject> {
+    if value.iter().all(|&b| HOST_BYTES[b as usize]) {
         Ok(())
     } else {
         Err(reject(400, "invalid Host header"))

@@ -51,7 +51,9 @@ fn param_value(env: sys::napi_env, param: &Param) -> sys::napi_value {
     unsafe {
         match param {
             // ASCII (the common case) makes V8's cheapest one-byte string.
-            Param::Str(s) if s.is_ascii() => sys::napi_create_string_latin1(env, s.as_ptr().cast(), s.len() as isize, &mut v),
+            Param::Str(s) if s.is_ascii() => {
+                sys::napi_create_string_latin1(env, s.as_ptr().cast(), s.len() as isize, &mut v)
+            }
             Param::Str(s) => sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut v),
             Param::Int(n) => sys::napi_create_double(env, *n as f64, &mut v),
             Param::Float(x) => sys::napi_create_double(env, *x, &mut v),

@@ -14,11 +14,14 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use napi::bindgen_prelude::Either;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use regex::Regex;
+
+use crate::server::IdHasher;
 
 /// A converted path parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -457,7 +460,7 @@ fn percent_decode(raw: &[u8]) -> Option<Cow<'_, str>> {
 // ---- the registry ----
 
 thread_local! {
-  static ROUTERS: RefCell<HashMap<i32, Router>> = RefCell::new(HashMap::new());
+  static ROUTERS: RefCell<HashMap<i32, Router, BuildHasherDefault<IdHasher>>> = RefCell::new(HashMap::default());
   static NEXT_ID: Cell<i32> = const { Cell::new(1) };
 }
 

@@ -39,8 +39,8 @@ struct Listener {
 
 /// Everything the engine keeps on this thread. Node runs JavaScript and the loop on one
 /// thread; a worker thread with its own loop gets its own Engine.
-/// Hashes u32 ids as themselves: they are unique counters, so SipHash would buy nothing on
-/// the per-request connection lookup.
+/// Hashes integer ids as themselves: they are unique counters, so SipHash would buy nothing on
+/// the per-request connection and router lookups.
 #[derive(Default, Clone, Copy)]
 pub struct IdHasher(u64);
 
@@ -55,6 +55,9 @@ impl std::hash::Hasher for IdHasher {
     }
     fn write_u32(&mut self, n: u32) {
         self.0 = u64::from(n);
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.0 = n as u32 as u64;
     }
 }
 
