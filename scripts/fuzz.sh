@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs each fuzz target of native/fuzz for a bounded time, then minimises its corpus.
 #   scripts/fuzz.sh [seconds per target, default 60] [target ...]
-# Targets: parse_head, chunked, router (all by default). Crashes land in
-# native/fuzz/artifacts/<target>/; the script exits non-zero if any target crashed.
+# Targets: parse_head, chunked, router (all by default). Each first replays the inputs of past
+# findings in native/fuzz/regressions/<target>/. Crashes land in native/fuzz/artifacts/<target>/;
+# the script exits non-zero if any target crashed.
 # cargo-fuzz needs nightly flags: on a stable toolchain RUSTC_BOOTSTRAP=1 unlocks them.
 # FUZZ_SANITIZER: address (default) or none (about twice as fast, catches less).
 # FUZZ_ARGS: extra libFuzzer flags, e.g. "-fork=1 -ignore_crashes=1" to go on past a known crash.
@@ -28,6 +29,10 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "artifacts/$target"
   log="$(mktemp)"
   echo "== $target: ${seconds}s"
+  if [ -d "regressions/$target" ] && ! fuzz run "$target" "regressions/$target" -- -runs=0 >"$log" 2>&1; then
+    status=1
+    echo "   a past finding fails again:"; grep -E "panicked|ERROR" "$log" | head -5 || true
+  fi
   # -max_len bounds inputs to a few heads' worth. -timeout is generous: the machine is shared,
   # and under load a 2 s limit flagged inputs that run in milliseconds alone.
   if ! fuzz run "$target" "$corpus" -- -max_total_time="$seconds" -max_len=4096 -timeout=10 \

@@ -1,32 +1,18 @@
 // 10,000 concurrent idle keep-alive connections, each after one request: the memory each costs
 // the server, Pyre beside node:http. Servers and clients run in their own processes (the fd
 // limit is raised for them where the system allows); only sane bounds are asserted.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
+import { ask, spawnNode, TS_HOOK } from './fixtures/child';
 
 const CONNECTIONS = 10_000;
 /** Descriptors a process needs for the connections, plus node's own. */
 const FDS_NEEDED = CONNECTIONS + 200;
-const ROOT = path.resolve(__dirname, '../..');
 const FIXTURES = path.join(__dirname, 'fixtures');
 /** More than this per idle connection would mean a buffer held per connection. */
 const SANE_BYTES_PER_CONNECTION = 64 * 1024;
 
 const hardLimit = Number(execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim().replace('unlimited', 'Infinity'));
-
-/** A node process with the fd limit raised and an IPC channel. */
-function spawnNode(args: string[]): ChildProcess {
-  const command = `ulimit -n ${FDS_NEEDED} 2>/dev/null || ulimit -n ${hardLimit}; exec "$0" "$@"`;
-  return spawn('sh', ['-c', command, process.execPath, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-function ask<T>(child: ChildProcess, message?: object | string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    child.once('message', (reply) => resolve(reply as T));
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before answering`)));
-    if (message !== undefined) child.send(message);
-  });
-}
 
 interface Sample {
   rss: number;
@@ -34,8 +20,8 @@ interface Sample {
 }
 
 async function perConnection(kind: 'pyre' | 'node'): Promise<{ bytes: number; before: Sample; after: Sample }> {
-  const server = spawnNode(['-r', path.join(ROOT, 'bench/lib/ts-hook.js'), '--expose-gc', path.join(FIXTURES, 'idle-server.js'), kind]);
-  const clients = spawnNode([path.join(FIXTURES, 'idle-clients.js')]);
+  const server = spawnNode(FDS_NEEDED, ['-r', TS_HOOK, '--expose-gc', path.join(FIXTURES, 'idle-server.js'), kind]);
+  const clients = spawnNode(FDS_NEEDED, [path.join(FIXTURES, 'idle-clients.js')]);
   try {
     const { port } = await ask<{ port: number }>(server);
     const before = await ask<Sample>(server, 'measure');

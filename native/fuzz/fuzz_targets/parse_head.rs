@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pyre_native::fuzzing::{parse_head, target_path, Field, Framing, Head, Limits, Reject};
+use pyre_native::fuzzing::{parse_head, target_path, Field, Framing, Head, Limits};
 
 /// Statuses the parser may answer a refused head with.
 const REJECT_STATUSES: [u16; 7] = [400, 413, 414, 417, 431, 501, 505];
@@ -14,13 +14,14 @@ const REJECT_STATUSES: [u16; 7] = [400, 413, 414, 417, 431, 501, 505];
 const PREFIX_SAMPLES: usize = 48;
 
 fn tight_limits() -> Limits {
-    Limits { max_header_count: 4, max_header_size: 200, max_url_length: 24, max_body_size: 64, require_host: false, ..Limits::default() }
-}
-
-type Verdict = Result<Option<Head>, Reject>;
-
-fn parse(buf: &[u8], limits: &Limits, fields: &mut Vec<Field>) -> Verdict {
-    parse_head(buf, limits, fields)
+    Limits {
+        max_header_count: 4,
+        max_header_size: 200,
+        max_url_length: 24,
+        max_body_size: 64,
+        require_host: false,
+        ..Limits::default()
+    }
 }
 
 fn check_span(what: &str, span: (u32, u32), head_len: usize) {
@@ -64,21 +65,25 @@ fn prefix_lengths(len: usize) -> impl Iterator<Item = usize> {
 
 fn check(buf: &[u8], limits: &Limits) {
     let mut fields = Vec::new();
-    let whole = parse(buf, limits, &mut fields);
+    let whole = parse_head(buf, limits, &mut fields);
     match &whole {
         Ok(Some(head)) => {
             check_accepted(buf, head, &fields, limits);
             let mut again = Vec::new();
-            let exact = parse(&buf[..head.len], limits, &mut again);
-            assert_eq!(format!("{whole:?}{fields:?}"), format!("{exact:?}{again:?}"), "trailing bytes changed the head");
+            let exact = parse_head(&buf[..head.len], limits, &mut again);
+            assert_eq!(
+                format!("{whole:?}{fields:?}"),
+                format!("{exact:?}{again:?}"),
+                "trailing bytes changed the head"
+            );
             for k in prefix_lengths(head.len) {
-                let partial = parse(&buf[..k], limits, &mut again);
+                let partial = parse_head(&buf[..k], limits, &mut again);
                 assert!(matches!(partial, Ok(None)), "prefix of {k} bytes of an accepted head gave {partial:?}");
             }
         }
         Ok(None) => {
             for k in prefix_lengths(buf.len()) {
-                let partial = parse(&buf[..k], limits, &mut fields);
+                let partial = parse_head(&buf[..k], limits, &mut fields);
                 assert!(!matches!(partial, Ok(Some(_))), "a prefix of {k} bytes is complete but the whole is not");
             }
         }

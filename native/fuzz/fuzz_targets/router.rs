@@ -26,13 +26,28 @@ enum Segment {
 
 #[derive(Arbitrary, Debug)]
 enum Op {
-    Converter { which: bool, pattern: String },
-    Add { methods: u8, segments: Vec<Segment> },
-    AddRaw { methods: u8, pattern: String },
+    Converter {
+        which: bool,
+        pattern: String,
+    },
+    Add {
+        methods: u8,
+        segments: Vec<Segment>,
+    },
+    AddRaw {
+        methods: u8,
+        pattern: String,
+    },
     Remove(u16),
-    Lookup { method: u8, path: Vec<u8> },
+    Lookup {
+        method: u8,
+        path: Vec<u8>,
+    },
     /// Looks up a path built from segments, so lookups reach deep into the trie.
-    LookupSegments { method: u8, segments: Vec<String> },
+    LookupSegments {
+        method: u8,
+        segments: Vec<String>,
+    },
 }
 
 struct Live {
