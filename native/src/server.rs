@@ -71,6 +71,7 @@ pub struct Engine {
     next_conn: u32,
     /// Connections with output or input work waiting for the next flush point.
     pub dirty: Vec<u32>,
+    dirty_spare: Vec<u32>,
     flush_handles: Option<(*mut uv::Handle, *mut uv::Handle)>,
 }
 
@@ -83,6 +84,7 @@ thread_local! {
         next_server: 1,
         next_conn: 1,
         dirty: Vec::new(),
+        dirty_spare: Vec::new(),
         flush_handles: None,
     }));
 }
@@ -358,11 +360,14 @@ fn ensure_flush_handles(lp: *mut uv::Loop) {
 pub fn flush_dirty() {
     // Bounded: each round handles what the previous one queued.
     for _ in 0..64 {
-        let ids = std::mem::take(&mut engine().dirty);
-        if ids.is_empty() {
+        let e = engine();
+        if e.dirty.is_empty() {
             return;
         }
-        for id in ids {
+        // Two lists swapped back and forth: no allocation per round.
+        let mut ids = std::mem::take(&mut e.dirty_spare);
+        std::mem::swap(&mut ids, &mut e.dirty);
+        for &id in &ids {
             let Some(c) = conn(id) else { continue };
             c.dirty = false;
             if c.needs_process && c.pending_close.is_none() {
@@ -373,6 +378,8 @@ pub fn flush_dirty() {
             }
             c.after_js();
         }
+        ids.clear();
+        engine().dirty_spare = ids;
     }
 }
 
