@@ -10,7 +10,7 @@
 import { IncomingMessage } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
 import {
-  type IncomingInternals, kHeaders, NODE_HIGH_WATER_MARK, kHeadersCount, kTrailers, kTrailersCount, ReadableState, type ReadableStateLike,
+  type IncomingInternals, kHeaders, kHeadersCount, kTrailers, kTrailersCount, NODE_HIGH_WATER_MARK, ReadableState, type ReadableStateLike,
 } from './node-internals';
 import type { PyreSocket } from './socket';
 

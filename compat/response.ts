@@ -34,20 +34,26 @@ function byteLength(chunk: Chunk, encoding: BufferEncoding | undefined): number 
   return typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.byteLength;
 }
 
-/** Strings in a non-UTF-8 encoding become bytes here; the engine writes strings as UTF-8. */
-function toBody(chunk: Chunk, encoding: BufferEncoding | undefined): Chunk {
-  return typeof chunk === 'string' && encoding !== undefined && encoding !== 'utf8' && encoding !== 'utf-8'
+/**
+ * Strings in a non-UTF-8 encoding become bytes here; the engine writes strings as UTF-8. No
+ * encoding (undefined, or null as Fastify passes) means UTF-8, as in node.
+ */
+function toBody(chunk: Chunk, encoding: BufferEncoding | null | undefined): Chunk {
+  return typeof chunk === 'string' && encoding && encoding !== 'utf8' && encoding !== 'utf-8'
     ? Buffer.from(chunk, encoding)
     : chunk;
 }
 
-/** The response has gone to the engine: 'finish', then 'close', one tick later as in node. */
+/**
+ * The response has gone to the engine: 'finish', then 'close', on the tick after end() (node's
+ * 'close' comes a tick later still). Not scheduled when nobody listens at end(): see end().
+ */
 function emitFinishAndClose(res: PyreServerResponse): void {
   res.emit('finish');
   emitClose(res);
 }
 
-export function emitClose(res: ServerResponse): void {
+function emitClose(res: ServerResponse): void {
   const state = res as ServerResponse & { _closed: boolean };
   if (state._closed) return;
   state._closed = true;
@@ -74,8 +80,8 @@ interface OutgoingInternals {
 export interface PyreServerResponse extends ServerResponse, OutgoingInternals {}
 
 export class PyreServerResponse {
-  /** The header fields for the engine, fixed by writeHead(); framing fields are the engine's. */
-  private declare head: Record<string, HeaderValue> | null;
+  /** The header lines for the engine, validated, fixed by writeHead(); framing fields are the engine's. */
+  private declare head: string;
   /** Content-Length the response declared, or -1 when the body's length is not known up front. */
   private declare declaredLength: number;
   /** Content-Length or Transfer-Encoding came from the application's own fields. */
@@ -136,10 +142,10 @@ export class PyreServerResponse {
     return this;
   }
 
-  /** The header fields in sending order, validated, merged as node merges them. */
-  private static collectHeaders(res: PyreServerResponse, headers: HeadersArgument | undefined): [string, HeaderValue][] {
+  /** The header fields in sending order, validated, merged as node merges them: [name, value, name, value, ...]. */
+  private static collectHeaders(res: PyreServerResponse, headers: HeadersArgument | undefined): (string | HeaderValue)[] {
     const stored = (res as unknown as { [kOutHeaders]: OutHeaders | null })[kOutHeaders];
-    const fields: [string, HeaderValue][] = [];
+    const fields: (string | HeaderValue)[] = [];
     if (stored !== null) {
       if (Array.isArray(headers)) {
         PyreServerResponse.setHeadersFromArray(res, headers);
@@ -148,19 +154,22 @@ export class PyreServerResponse {
           if (name) res.setHeader(name, (headers as Record<string, HeaderValue>)[name] as never);
         }
       }
-      for (const key in stored) fields.push(stored[key] as [string, HeaderValue]);
+      for (const key in stored) {
+        const [name, value] = stored[key];
+        fields.push(name, value);
+      }
       return fields;
     }
     if (Array.isArray(headers)) {
       if (headers.length > 0 && Array.isArray(headers[0])) {
-        for (const [name, value] of headers as readonly [string, HeaderValue][]) fields.push(validated(name, value));
+        for (const [name, value] of headers as readonly [string, HeaderValue][]) pushValidated(fields, name, value);
       } else {
         if (headers.length % 2 !== 0) nodeResponse.writeHead.call(res, res.statusCode, headers);
-        for (let i = 0; i < headers.length; i += 2) fields.push(validated(headers[i] as string, headers[i + 1] as HeaderValue));
+        for (let i = 0; i < headers.length; i += 2) pushValidated(fields, headers[i] as string, headers[i + 1] as HeaderValue);
       }
     } else if (headers) {
       for (const name in headers) {
-        if (Object.hasOwn(headers, name)) fields.push(validated(name, (headers as Record<string, HeaderValue>)[name]));
+        if (Object.hasOwn(headers, name)) pushValidated(fields, name, (headers as Record<string, HeaderValue>)[name]);
       }
     }
     return fields;
@@ -178,14 +187,15 @@ export class PyreServerResponse {
    * Node's _storeHeader: the fields as given plus Connection/Keep-Alive as node adds them. The
    * engine adds Date and, when the fields declare no framing, Content-Length or chunked coding.
    */
-  private static storeHead(res: PyreServerResponse, fields: [string, HeaderValue][]): void {
-    const head: Record<string, HeaderValue> = {};
+  private static storeHead(res: PyreServerResponse, fields: (string | HeaderValue)[]): void {
+    let lines = '';
     let hasConnection = false;
     let declaredLength = -1;
     let declaresFraming = false;
-    let text = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`;
-    for (const [name, value] of fields) {
-      text += `${name}: ${String(value)}\r\n`;
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i] as string;
+      const value = fields[i + 1] as HeaderValue;
+      lines += fieldLines(name, value);
       switch (name.length) {
         case 10:
           if (name.toLowerCase() === 'connection') {
@@ -204,23 +214,22 @@ export class PyreServerResponse {
           if (name.toLowerCase() === 'transfer-encoding') declaresFraming = true;
           break;
       }
-      head[name] = head[name] === undefined ? value : ([] as (string | number)[]).concat(head[name] as never, value as never);
     }
     if (!hasConnection && !res._removedConnection) {
       if (res.shouldKeepAlive && (declaredLength !== -1 || res.useChunkedEncodingByDefault)) {
-        head.Connection = 'keep-alive';
-        if (res._keepAliveTimeout) head['Keep-Alive'] = `timeout=${Math.floor(res._keepAliveTimeout / 1000)}`;
+        lines += 'Connection: keep-alive\r\n';
+        if (res._keepAliveTimeout) lines += `Keep-Alive: timeout=${Math.floor(res._keepAliveTimeout / 1000)}\r\n`;
       } else {
         res._last = true;
-        head.Connection = 'close';
+        lines += 'Connection: close\r\n';
       }
     }
     // end() before any header was sent: node knows the length, and so will the engine.
     if (!declaresFraming && typeof res._contentLength === 'number' && res._hasBody) declaredLength = res._contentLength;
-    res.head = head;
+    res.head = lines;
     res.declaredLength = declaredLength;
     res.declaresFraming = declaresFraming;
-    res._header = text;
+    res._header = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${lines}\r\n`;
   }
 
   write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
@@ -256,7 +265,7 @@ export class PyreServerResponse {
   private static startStream(res: PyreServerResponse): void {
     if (res.streaming) return;
     res.streaming = true;
-    res.exchange.writeHead(res.statusCode, res.head ?? undefined, res.declaresFraming ? -1 : res.declaredLength, res.statusMessage);
+    res.exchange.writeHeadBlock(res.statusCode, res.head, res.declaresFraming ? -1 : res.declaredLength, res.statusMessage);
   }
 
   end(chunk?: Chunk | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
@@ -287,11 +296,23 @@ export class PyreServerResponse {
       PyreServerResponse.startStream(this);
       this.exchange.end(sent, this.trailerFields);
     } else {
-      this.exchange.respond(this.statusCode, sent, this.head ?? undefined, this.statusMessage);
+      this.exchange.respondBlock(this.statusCode, sent, this.head, this.statusMessage);
     }
     PyreIncomingMessage.responseDone(this.req as unknown as PyreIncomingMessage);
-    process.nextTick(emitFinishAndClose, this);
+    if (PyreServerResponse.awaited(this)) {
+      process.nextTick(emitFinishAndClose, this);
+    } else {
+      // Nobody listens: the state 'close' would leave is set now, and no tick is spent.
+      this._closed = true;
+      this.destroyed = true;
+    }
     return this;
+  }
+
+  /** Someone listens for 'finish' or 'close'. */
+  private static awaited(res: PyreServerResponse): boolean {
+    const events = (res as unknown as { _events?: Record<string, unknown> })._events;
+    return events !== undefined && (events.finish !== undefined || events.close !== undefined);
   }
 
   flushHeaders(): void {
@@ -320,10 +341,18 @@ export class PyreServerResponse {
   }
 }
 
-function validated(name: string, value: HeaderValue | undefined): [string, HeaderValue] {
+/** A field as header lines: one line per value of a list, as the engine writes it. */
+function fieldLines(name: string, value: HeaderValue): string {
+  if (!Array.isArray(value)) return `${name}: ${String(value)}\r\n`;
+  let lines = '';
+  for (const item of value as readonly (string | number)[]) lines += `${name}: ${String(item)}\r\n`;
+  return lines;
+}
+
+function pushValidated(fields: (string | HeaderValue)[], name: string, value: HeaderValue | undefined): void {
   validateHeaderName(name);
   validateHeaderValue(name, value as string);
-  return [name, value as HeaderValue];
+  fields.push(name, value as HeaderValue);
 }
 
 function noop(): void {}
@@ -365,7 +394,7 @@ Object.assign(PyreServerResponse.prototype, {
   [kRejectNonStandardBodyWrites]: false,
   _sent100: false,
   _expect_continue: false,
-  head: null,
+  head: '',
   declaredLength: -1,
   declaresFraming: false,
   streaming: false,

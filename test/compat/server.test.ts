@@ -218,6 +218,58 @@ describe('what handlers see', () => {
     expect(events).toEqual(['ended true', 'write cb', 'finish true', 'end cb', 'close']);
   });
 
+  test('a request never read as a stream still reads and ends as one, before or after the response', async () => {
+    const events: string[] = [];
+    let finished: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => { finished = resolve; });
+    await withServer(async (req, res) => {
+      if (req.url === '/iterate') {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        res.end(`read ${chunks.length} ${String(req.complete)} ${String(req.readableEnded)}`);
+      } else if (req.url === '/listen-first') {
+        req.on('end', () => events.push('end before response'));
+        res.end('listened');
+      } else {
+        res.end('untouched');
+        // Looked at only after the response: 'end' and 'close' still come, as after node's dump.
+        setTimeout(() => {
+          events.push(`complete ${String(req.complete)}`);
+          req.on('end', () => events.push('end after response'));
+          req.on('close', () => {
+            events.push('close after response');
+            finished();
+          });
+        }, 10);
+      }
+    }, async (port) => {
+      expect((await send(port, { path: '/iterate' })).body.toString()).toBe('read 0 true true');
+      expect((await send(port, { path: '/listen-first' })).body.toString()).toBe('listened');
+      expect((await send(port, { path: '/untouched' })).body.toString()).toBe('untouched');
+      await done;
+    });
+    expect(events).toEqual(['end before response', 'complete true', 'end after response', 'close after response']);
+  });
+
+  test("a response nobody listens to is closed when end() returns; listeners still get 'close' a tick later", async () => {
+    const states: string[] = [];
+    await withServer((req, res) => {
+      if (req.url === '/quiet') {
+        res.end('quiet');
+        states.push(`quiet ${String(res.writableFinished)} ${String(res.destroyed)} ${String(res.closed)}`);
+      } else {
+        res.on('close', () => states.push(`close ${String(res.destroyed)}`));
+        res.end('heard');
+        states.push(`heard ${String(res.destroyed)}`);
+      }
+    }, async (port) => {
+      expect((await send(port, { path: '/quiet' })).body.toString()).toBe('quiet');
+      expect((await send(port, { path: '/heard' })).body.toString()).toBe('heard');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    expect(states).toEqual(['quiet true true true', 'heard false', 'close true']);
+  });
+
   test('pipeline(stream, res) and HEAD without a body', async () => {
     await withServer((_req, res) => {
       pipeline(Readable.from(['x'.repeat(100_000), 'y'.repeat(100_000)]), res, () => undefined);
