@@ -9,6 +9,7 @@
 // app-prototypes.ts), so the accessor is there for its requests too.
 import { IncomingMessage } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
+import { splitHeaderText } from '../src/engine/headers';
 import {
   type IncomingInternals, kHeaders, kHeadersCount, kTrailers, kTrailersCount, NODE_HIGH_WATER_MARK, ReadableState, type ReadableStateLike,
 } from './node-internals';
@@ -22,7 +23,11 @@ export interface RequestOptions {
 }
 
 /** The members of node's IncomingMessage the class inherits at run time (see the end of the file). */
-export interface PyreIncomingMessage extends IncomingMessage, Omit<IncomingInternals, '_readableState'> {}
+export interface PyreIncomingMessage extends IncomingMessage, Omit<IncomingInternals, '_readableState'> {
+  /** The header section as the engine received it (see rawHeaders). */
+  _pyreHeadText: string;
+  _pyreOptions: RequestOptions;
+}
 
 export class PyreIncomingMessage {
   constructor(exchange: Exchange, socket: PyreSocket, options: RequestOptions) {
@@ -34,12 +39,10 @@ export class PyreIncomingMessage {
     // Only what differs per request is set here; node's other fields start from the defaults on
     // the prototype (see the end of the file) and become own when node's methods change them.
     const self = req as unknown as Record<string | symbol, unknown>;
-    let raw = exchange.rawHeaders();
-    const max = options.maxHeadersCount;
-    if (max && raw.length > max * 2) raw = raw.slice(0, max * 2);
-    // Node builds `headers` from rawHeaders on first access; that laziness is kept.
-    self[kHeadersCount] = raw.length;
-    req.rawHeaders = raw;
+    // One string now (the engine lets go of the head once the response is done); split into
+    // rawHeaders only if someone reads them, and node builds `headers` from those on first access.
+    req._pyreHeadText = exchange.headerText();
+    req._pyreOptions = options;
     req.socket = socket as never;
     self.client = socket;
     req.url = exchange.url;
@@ -52,6 +55,26 @@ export class PyreIncomingMessage {
     if (options.joinDuplicateHeaders) req.joinDuplicateHeaders = true;
     socket.request = req as never;
     if (!req.complete) PyreIncomingMessage.openStream(req);
+  }
+
+  /** Node's rawHeaders, split from the head text on first use (maxHeadersCount applied). */
+  get rawHeaders(): string[] {
+    let raw = splitHeaderText(this._pyreHeadText);
+    const max = this._pyreOptions.maxHeadersCount;
+    if (max && raw.length > max * 2) raw = raw.slice(0, max * 2);
+    this.rawHeaders = raw;
+    return raw;
+  }
+  set rawHeaders(raw: string[]) {
+    Object.defineProperty(this, 'rawHeaders', { value: raw, writable: true, enumerable: true, configurable: true });
+  }
+
+  /** Node's count of raw header entries, which its `headers` getter walks. */
+  get [kHeadersCount](): number {
+    return this.rawHeaders.length;
+  }
+  set [kHeadersCount](count: number) {
+    Object.defineProperty(this, kHeadersCount, { value: count, writable: true, enumerable: false, configurable: true });
   }
 
   /** Node's Readable state, made on first use; see the top of this file. */
@@ -95,7 +118,6 @@ Object.setPrototypeOf(PyreIncomingMessage.prototype, IncomingMessage.prototype);
 // HTTP/1.1 request. Only immutable values: node replaces them, never changes them in place.
 Object.assign(PyreIncomingMessage.prototype, {
   [kHeaders]: null,
-  [kHeadersCount]: 0,
   [kTrailers]: null,
   [kTrailersCount]: 0,
   httpVersionMajor: 1,

@@ -272,17 +272,17 @@ unsafe extern "C" fn write_continue(env: sys::napi_env, info: sys::napi_callback
     on_conn(env, a.f64(0), |conn, seq| conn.write_continue(seq).map(|_| undefined(env)))
 }
 
-/// headers(token) -> [name, value, ...] as received (Latin-1, as node decodes them).
-unsafe extern "C" fn headers(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+/// headerText(token) -> the header fields as received, one string ("Name: value" lines joined
+/// by CRLF, Latin-1): one napi call, split in JavaScript only when someone reads the headers.
+unsafe extern "C" fn header_text(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<1>::get(env, info);
     on_conn(env, a.f64(0), |conn, seq| {
         let (head, fields) = conn.headers(seq)?;
-        let arr = a.array(fields.len() * 2);
-        for (i, f) in fields.iter().enumerate() {
-            a.set_element_latin1(arr, 2 * i, f.name(head));
-            a.set_element_latin1(arr, 2 * i + 1, f.value(head));
-        }
-        Ok(arr)
+        let text = match (fields.first(), fields.last()) {
+            (Some(first), Some(last)) => &head[first.name.0 as usize..last.value.1 as usize],
+            _ => &[][..],
+        };
+        Ok(a.latin1_value(text))
     })
 }
 
@@ -361,7 +361,7 @@ const EXPORTS: [(&str, RawFn); 21] = [
     ("write", write),
     ("end", end),
     ("writeContinue", write_continue),
-    ("headers", headers),
+    ("headerText", header_text),
     ("trailers", trailers),
     ("pause", pause),
     ("resume", resume),

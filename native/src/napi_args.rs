@@ -213,6 +213,13 @@ impl<const N: usize> Args<N> {
         v
     }
 
+    pub fn latin1_value(&self, bytes: &[u8]) -> sys::napi_value {
+        let mut v = ptr::null_mut();
+        // SAFETY: creating a string of explicit length in the current callback's scope.
+        unsafe { sys::napi_create_string_latin1(self.env, bytes.as_ptr().cast(), bytes.len() as isize, &mut v) };
+        v
+    }
+
     pub fn set_element_latin1(&self, arr: sys::napi_value, i: usize, bytes: &[u8]) {
         let mut v = ptr::null_mut();
         // SAFETY: creating a string of explicit length and storing it in a live array.

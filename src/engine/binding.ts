@@ -115,8 +115,12 @@ export interface Binding {
   /** Ends a streamed response; `trailers` is a header block sent after a chunked body. */
   end(token: number, chunk: string | Buffer | undefined, trailers: string): void;
   writeContinue(token: number): void;
-  /** Raw "Name: value" pairs as received, flattened; undefined once the connection is gone. */
-  headers(token: number): string[] | undefined;
+  /**
+   * The header fields as received: "Name: value" lines joined by CRLF (Latin-1, as node decodes
+   * them); undefined once the connection is gone. One call; split in JavaScript when needed.
+   */
+  headerText(token: number): string | undefined;
+  /** Trailer fields of a chunked body, flattened [name, value, ...]. */
   trailers(token: number): string[] | undefined;
   pause(token: number): void;
   resume(token: number): void;

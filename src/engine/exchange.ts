@@ -1,7 +1,7 @@
 // One HTTP exchange on the fast path: the request as received and the response being made.
 // A single object per request keeps allocation low; the engine holds the bytes, JS holds a token.
 import { AbortReason, binding, RequestFlags, type SocketInfo } from './binding';
-import { headerBlock, type HeadersInit, trailerBlock } from './headers';
+import { headerBlock, type HeadersInit, splitHeaderText, trailerBlock } from './headers';
 
 export type Body = string | Buffer | Uint8Array;
 
@@ -43,6 +43,7 @@ export class Exchange {
   private state = State.Head;
   private pausedByQueue = false;
   private info: SocketInfo | null = null;
+  private headText: string | null = null;
   private headerCache: string[] | null = null;
   private trailerCache: string[] | null = null;
   /** @internal The server tracks this exchange for later engine callbacks. */
@@ -102,11 +103,18 @@ export class Exchange {
   }
 
   /**
-   * Header fields as received: [name, value, name, value, ...], names in their original case.
-   * Read them before the response is complete: the engine lets go of the head then.
+   * The header fields as received, one string: "Name: value" lines joined by CRLF (Latin-1, as
+   * node decodes them). Read it (or rawHeaders()) before the response is complete: the engine
+   * lets go of the head then.
    */
+  headerText(): string {
+    if (this.headText === null) this.headText = (this.abortReason ? undefined : binding.headerText(this.token)) ?? '';
+    return this.headText;
+  }
+
+  /** Header fields as received: [name, value, name, value, ...], names in their original case. */
   rawHeaders(): string[] {
-    if (this.headerCache === null) this.headerCache = (this.abortReason ? undefined : binding.headers(this.token)) ?? [];
+    if (this.headerCache === null) this.headerCache = splitHeaderText(this.headerText());
     return this.headerCache;
   }
 

@@ -79,3 +79,31 @@ export function trailerBlock(trailers: HeadersInit | undefined): string {
   if (trailers instanceof HeaderBlock) return trailers.text;
   return serialize(trailers);
 }
+
+/**
+ * Splits the engine's header text ("Name: value" lines joined by CRLF, already validated: no
+ * bare CR or LF, token names) into [name, value, ...], values without surrounding spaces/tabs.
+ */
+export function splitHeaderText(text: string): string[] {
+  const fields: string[] = [];
+  if (text === '') return fields;
+  let start = 0;
+  for (;;) {
+    let end = text.indexOf('\r\n', start);
+    if (end === -1) end = text.length;
+    const colon = text.indexOf(':', start);
+    fields.push(text.slice(start, colon), trimOws(text, colon + 1, end));
+    if (end === text.length) return fields;
+    start = end + 2;
+  }
+}
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+function trimOws(text: string, from: number, to: number): string {
+  while (from < to && isOws(text.charCodeAt(from))) from++;
+  while (to > from && isOws(text.charCodeAt(to - 1))) to--;
+  return text.slice(from, to);
+}
