@@ -117,17 +117,24 @@ impl<const N: usize> Args<N> {
             let mut kind = 0;
             sys::napi_typeof(env, value, &mut kind);
             if kind == sys::ValueType::napi_string {
+                // Heads travel as Latin-1, as node writes them (their values are checked to be
+                // single bytes); bodies as UTF-8.
+                let read = if matches!(slot, BytesArg::Body) {
+                    sys::napi_get_value_string_utf8
+                } else {
+                    sys::napi_get_value_string_latin1
+                };
                 // Try the scratch buffer's room first: one call for the common short string. A
-                // truncated copy stops within 4 bytes of the end (a NUL and at most a 3-byte
-                // partial character), so anything shorter is complete.
+                // truncated UTF-8 copy stops within 4 bytes of the end (a NUL and at most a
+                // 3-byte partial character), so anything shorter is complete.
                 buf.reserve(SHORT_STRING);
                 let mut written = 0usize;
-                sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), buf.capacity(), &mut written);
+                read(env, value, buf.as_mut_ptr().cast(), buf.capacity(), &mut written);
                 if written + 4 >= buf.capacity() {
                     let mut len = 0usize;
-                    sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len);
+                    read(env, value, ptr::null_mut(), 0, &mut len);
                     buf.reserve(len + 1);
-                    sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), len + 1, &mut written);
+                    read(env, value, buf.as_mut_ptr().cast(), len + 1, &mut written);
                 }
                 buf.set_len(written);
             } else if kind == sys::ValueType::napi_object {

@@ -15,31 +15,39 @@ pub struct BlockInfo {
     pub has_date: bool,
 }
 
+/// Bytes a field value may hold: anything but control characters (HTAB excepted) and DEL.
+static VALUE_BYTES: [bool; 256] = {
+    let mut table = [true; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b == 0x09;
+        b += 1;
+    }
+    table[0x7f] = false;
+    table
+};
+
 /// Checks a header block ("Name: value\r\n" lines) and reads the fields the engine acts on.
 /// The JavaScript side validates each name and value; this keeps the line structure honest.
 pub fn scan_block(block: &[u8]) -> Result<BlockInfo, &'static str> {
     let mut info = BlockInfo::default();
     let mut rest = block;
     while !rest.is_empty() {
-        let Some(cr) = rest.iter().position(|&b| b == b'\r') else {
-            return Err("header block line without CRLF");
-        };
-        if rest.get(cr + 1) != Some(&b'\n') {
-            return Err("bare CR in header block");
-        }
-        let line = &rest[..cr];
-        rest = &rest[cr + 2..];
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return Err("header line without a colon");
-        };
-        let name = &line[..colon];
-        let value = crate::parser::trim(&line[colon + 1..]);
-        if name.is_empty() || !name.iter().all(|&b| crate::parser::is_token_byte(b)) {
+        // One pass per line: token bytes, a colon, value bytes, CRLF.
+        let name_len = rest.iter().position(|&b| !crate::parser::is_token_byte(b)).unwrap_or(rest.len());
+        if name_len == 0 || rest.get(name_len) != Some(&b':') {
             return Err("invalid header name in block");
         }
-        if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-            return Err("invalid character in header value");
+        let value_end =
+            name_len + 1 + rest[name_len + 1..].iter().position(|&b| !VALUE_BYTES[b as usize]).unwrap_or(rest.len() - name_len - 1);
+        match (rest.get(value_end), rest.get(value_end + 1)) {
+            (Some(b'\r'), Some(b'\n')) => {}
+            (None, _) => return Err("header block line without CRLF"),
+            _ => return Err("invalid character in header value"),
         }
+        let name = &rest[..name_len];
+        let value = crate::parser::trim(&rest[name_len + 1..value_end]);
+        rest = &rest[value_end + 2..];
         match name.len() {
             4 if name.eq_ignore_ascii_case(b"date") => info.has_date = true,
             10 if name.eq_ignore_ascii_case(b"connection") => {
