@@ -5,6 +5,20 @@
 //! `js` hands it to JavaScript, and the response comes back through the functions below into
 //! `connection` and `writer`, which frame it and write it out.
 
+/// A 256-entry byte-class table built at compile time: `byte_table!(|c| predicate on c)`.
+macro_rules! byte_table {
+    (|$c:ident| $pred:expr) => {{
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let $c = b as u8;
+            table[b] = $pred;
+            b += 1;
+        }
+        table
+    }};
+}
+
 mod blocks;
 mod chunked;
 mod connection;

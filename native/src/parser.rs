@@ -263,37 +263,28 @@ pub fn target_path(target: &[u8]) -> &[u8] {
 }
 
 /// Bytes a Host value may hold: reg-name, IP literal and port characters (RFC 3986).
-static HOST_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'.' | b'-'
-                    | b':'
-                    | b'['
-                    | b']'
-                    | b'_'
-                    | b'~'
-                    | b'%'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-            );
-        b += 1;
-    }
-    table
-};
+static HOST_BYTES: [bool; 256] = byte_table!(|c| c.is_ascii_alphanumeric()
+    || matches!(
+        c,
+        b'.' | b'-'
+            | b':'
+            | b'['
+            | b']'
+            | b'_'
+            | b'~'
+            | b'%'
+            | b'!'
+            | b'$'
+            | b'&'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b'+'
+            | b','
+            | b';'
+            | b'='
+    ));
 
 fn check_host(value: &[u8]) -> Result<(), Reject> {
     if value.iter().all(|&b| HOST_BYTES[b as usize]) {
@@ -404,17 +395,11 @@ impl FramingScan {
 }
 
 /// tchar of RFC 9110 section 5.6.2.
-static TOKEN_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(c, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
-        b += 1;
-    }
-    table
-};
+static TOKEN_BYTES: [bool; 256] = byte_table!(|c| c.is_ascii_alphanumeric()
+    || matches!(
+        c,
+        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+    ));
 
 pub fn is_token_byte(b: u8) -> bool {
     TOKEN_BYTES[b as usize]

@@ -16,16 +16,7 @@ pub struct BlockInfo {
 }
 
 /// Bytes a field value may hold: anything but control characters (HTAB excepted) and DEL.
-static VALUE_BYTES: [bool; 256] = {
-    let mut table = [true; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = b == 0x09;
-        b += 1;
-    }
-    table[0x7f] = false;
-    table
-};
+static VALUE_BYTES: [bool; 256] = byte_table!(|c| c == b'\t' || (c >= 0x20 && c != 0x7f));
 
 /// Checks a header block ("Name: value\r\n" lines) and reads the fields the engine acts on.
 /// The JavaScript side validates each name and value; this keeps the line structure honest.
@@ -38,8 +29,9 @@ pub fn scan_block(block: &[u8]) -> Result<BlockInfo, &'static str> {
         if name_len == 0 || rest.get(name_len) != Some(&b':') {
             return Err("invalid header name in block");
         }
-        let value_end =
-            name_len + 1 + rest[name_len + 1..].iter().position(|&b| !VALUE_BYTES[b as usize]).unwrap_or(rest.len() - name_len - 1);
+        let value_end = name_len
+            + 1
+            + rest[name_len + 1..].iter().position(|&b| !VALUE_BYTES[b as usize]).unwrap_or(rest.len() - name_len - 1);
         match (rest.get(value_end), rest.get(value_end + 1)) {
             (Some(b'\r'), Some(b'\n')) => {}
             (None, _) => return Err("header block line without CRLF"),
