@@ -181,9 +181,12 @@ impl Decoder {
     }
 }
 
+/// A field as (name, value) bytes.
+pub type FieldPair<'a> = (&'a [u8], &'a [u8]);
+
 /// The fields of a complete trailer section (ending with its empty line); they follow the
 /// header field rules: CRLF lines, valid names and values.
-pub fn trailer_fields(section: &[u8]) -> Result<Vec<(&[u8], &[u8])>, ChunkError> {
+pub fn trailer_fields(section: &[u8]) -> Result<Vec<FieldPair<'_>>, ChunkError> {
     if bare_line_ending(section).is_some() {
         return Err(ChunkError::Invalid("bare CR or LF in trailers"));
     }

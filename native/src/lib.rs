@@ -90,10 +90,7 @@ unsafe fn on_conn(
 
 unsafe extern "C" fn server_create(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<2>::get(env, info);
-    let limits = match read_limits(&a, a.v[0]) {
-        Ok(l) => l,
-        Err(m) => return throw(env, &m),
-    };
+    let limits = read_limits(&a, a.v[0]);
     let callbacks = match js::Callbacks::new(env, a.v[1]) {
         Ok(c) => c,
         Err(m) => return throw(env, &m),
@@ -104,11 +101,12 @@ unsafe extern "C" fn server_create(env: sys::napi_env, info: sys::napi_callback_
     a.u32_value(id)
 }
 
-fn read_limits(a: &Args<2>, obj: sys::napi_value) -> Result<Limits, String> {
+/// Limits from a NativeLimits object; src/engine/options.ts has already checked each value.
+fn read_limits<const N: usize>(a: &Args<N>, obj: sys::napi_value) -> Limits {
     let d = Limits::default();
     let n = |name: &str, default: u64| a.prop_f64(obj, name).map_or(default, |v| v.max(0.0) as u64);
     let b = |name: &str, default: bool| a.prop_bool(obj, name).unwrap_or(default);
-    Ok(Limits {
+    Limits {
         max_header_count: n("maxHeaderCount", d.max_header_count as u64).max(1) as usize,
         max_header_size: n("maxHeaderSize", d.max_header_size as u64) as usize,
         max_url_length: n("maxUrlLength", d.max_url_length as u64) as usize,
@@ -122,7 +120,7 @@ fn read_limits(a: &Args<2>, obj: sys::napi_value) -> Result<Limits, String> {
         require_host: b("requireHost", d.require_host),
         no_delay: b("noDelay", d.no_delay),
         router: a.prop_f64(obj, "router").map_or(d.router, |v| v as i32),
-    })
+    }
 }
 
 unsafe extern "C" fn server_listen(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
@@ -184,11 +182,7 @@ unsafe extern "C" fn server_connection_count(env: sys::napi_env, info: sys::napi
 unsafe extern "C" fn server_set_limits(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<2>::get(env, info);
     let Some(s) = server::server(a.u32(0)) else { return throw(env, "unknown server") };
-    let a2 = Args::<2> { env, v: [a.v[1], a.v[1]] };
-    match read_limits(&a2, a.v[1]) {
-        Ok(l) => s.set_limits(l),
-        Err(m) => return throw(env, &m),
-    }
+    s.set_limits(read_limits(&a, a.v[1]));
     undefined(env)
 }
 

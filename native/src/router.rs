@@ -410,8 +410,8 @@ fn parse_float(s: &str) -> Option<f64> {
     };
     let (whole, fraction) = mantissa.split_once('.').map_or((mantissa, None), |(w, f)| (w, Some(f)));
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    let exponent_ok = exponent.map_or(true, |e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
-    if !digits(whole) || !fraction.map_or(true, digits) || !exponent_ok {
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    if !digits(whole) || !fraction.is_none_or(digits) || !exponent_ok {
         return None;
     }
     s.parse::<f64>().ok().filter(|v| v.is_finite())
