@@ -39,16 +39,11 @@ export class NativeServer extends EventEmitter {
   /** @internal */
   readonly highWaterMark: number;
 
-  constructor(private handler: Handler, options: NativeServerOptions = {}) {
+  constructor(private readonly handler: Handler, options: NativeServerOptions = {}) {
     super();
     const limits = resolveLimits(options, options.router ?? -1);
     this.highWaterMark = limits.highWaterMark;
     this.id = binding.serverCreate(limits, this.callbacks());
-  }
-
-  /** Replace the handler; requests already dispatched keep the old one. */
-  setHandler(handler: Handler): void {
-    this.handler = handler;
   }
 
   get listening(): boolean {
