@@ -20,8 +20,6 @@ pub const INLINE_PARAMS: usize = 4;
 pub fn push_route_args(server: &Server, method: &[u8], target: &[u8], args: &mut Vec<sys::napi_value>) {
     let cbs = &server.callbacks;
     let path = crate::parser::target_path(target);
-    // Methods are tokens (validated ASCII), so this never fails.
-    let method = std::str::from_utf8(method).unwrap_or("");
     match router::lookup(server.limits.router, method, path) {
         Lookup::Found { route, params } => {
             args.push(cbs.number(route as f64));
@@ -54,6 +52,7 @@ fn param_value(env: sys::napi_env, param: &Param) -> sys::napi_value {
             Param::Str(s) if s.is_ascii() => {
                 sys::napi_create_string_latin1(env, s.as_ptr().cast(), s.len() as isize, &mut v)
             }
+            // Decoded escapes: UTF-8, checked by the router.
             Param::Str(s) => sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut v),
             Param::Int(n) => sys::napi_create_double(env, *n as f64, &mut v),
             Param::Float(x) => sys::napi_create_double(env, *x, &mut v),

@@ -20,23 +20,40 @@ use napi::bindgen_prelude::Either;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use regex::Regex;
+use smallvec::SmallVec;
 
 use crate::server::IdHasher;
 
-/// A converted path parameter.
+/// A converted path parameter. Text is UTF-8 bytes; it borrows the request path unless escapes
+/// had to be decoded, so a lookup allocates nothing in the common case.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    Str(String),
+pub enum Param<'a> {
+    Str(Cow<'a, [u8]>),
     Int(i64),
     Float(f64),
 }
 
+impl Param<'_> {
+    /// The value as JavaScript receives it.
+    fn into_js(self) -> Either<String, f64> {
+        match self {
+            // Text parameters are UTF-8 by construction (see percent_decode).
+            Param::Str(bytes) => Either::A(String::from_utf8_lossy(&bytes).into_owned()),
+            Param::Int(i) => Either::B(i as f64),
+            Param::Float(f) => Either::B(f),
+        }
+    }
+}
+
+/// The parameters of a match, inline up to a number routes rarely exceed.
+pub type Params<'a> = SmallVec<[Param<'a>; 4]>;
+
 /// The outcome of a lookup.
 #[derive(Debug, PartialEq)]
-pub enum Lookup {
+pub enum Lookup<'a> {
     Found {
         route: u32,
-        params: Vec<Param>,
+        params: Params<'a>,
     },
     /// Some route matches the path, none of them the method.
     MethodNotAllowed,
@@ -295,9 +312,9 @@ impl Router {
         }
     }
 
-    pub fn lookup(&self, method: &str, path: &[u8]) -> Lookup {
+    pub fn lookup<'a>(&self, method: &[u8], path: &'a [u8]) -> Lookup<'a> {
         let Some(rest) = path.strip_prefix(b"/") else { return Lookup::NotFound };
-        let mut params = Vec::new();
+        let mut params = Params::new();
         let mut path_matched = false;
         let mut found = None;
         self.walk(&self.root, Some(rest), &mut params, &mut |node, _| {
@@ -319,7 +336,7 @@ impl Router {
     pub fn allow(&self, path: &[u8]) -> Vec<String> {
         let Some(rest) = path.strip_prefix(b"/") else { return Vec::new() };
         let mut methods: Vec<String> = Vec::new();
-        self.walk(&self.root, Some(rest), &mut Vec::new(), &mut |node, _| {
+        self.walk(&self.root, Some(rest), &mut Params::new(), &mut |node, _| {
             for method in node.endpoints.iter().flat_map(|e| e.methods.iter()) {
                 methods.push(method.clone());
                 if method == "GET" {
@@ -335,12 +352,12 @@ impl Router {
 
     /// Depth-first search in priority order. `rest` is the path after the `/` that starts the
     /// current segment, `None` once every segment is consumed. `visit` returns true to stop.
-    fn walk(
+    fn walk<'a>(
         &self,
         node: &Node,
-        rest: Option<&[u8]>,
-        params: &mut Vec<Param>,
-        visit: &mut dyn FnMut(&Node, &[Param]) -> bool,
+        rest: Option<&'a [u8]>,
+        params: &mut Params<'a>,
+        visit: &mut dyn FnMut(&Node, &[Param<'a>]) -> bool,
     ) -> bool {
         let Some(rest) = rest else { return visit(node, params) };
         let (raw, next) = match rest.iter().position(|&b| b == b'/') {
@@ -348,7 +365,7 @@ impl Router {
             None => (rest, None),
         };
         if let Some(segment) = percent_decode(raw) {
-            if let Ok(i) = node.statics.binary_search_by(|(k, _)| k.as_ref().cmp(segment.as_bytes())) {
+            if let Ok(i) = node.statics.binary_search_by(|(k, _)| k.as_ref().cmp(&segment)) {
                 if self.walk(&node.statics[i].1, next, params, visit) {
                     return true;
                 }
@@ -364,7 +381,7 @@ impl Router {
         }
         if let Some(child) = &node.rest {
             if let Some(value) = percent_decode(rest).filter(|v| !v.is_empty()) {
-                params.push(Param::Str(value.into_owned()));
+                params.push(Param::Str(value));
                 if visit(child, params) {
                     return true;
                 }
@@ -374,21 +391,27 @@ impl Router {
         false
     }
 
-    fn convert(&self, conv: Conv, segment: &str) -> Option<Param> {
+    fn convert<'a>(&self, conv: Conv, segment: &Cow<'a, [u8]>) -> Option<Param<'a>> {
+        let text = || Param::Str(segment.clone());
         match conv {
-            Conv::Str => (!segment.is_empty()).then(|| Param::Str(segment.to_owned())),
-            Conv::Int => parse_int(segment).map(Param::Int),
-            Conv::Float => parse_float(segment).map(Param::Float),
-            Conv::Uuid => is_uuid(segment).then(|| Param::Str(segment.to_owned())),
-            Conv::Custom(i) => self.converters[i as usize].1.is_match(segment).then(|| Param::Str(segment.to_owned())),
+            Conv::Str => (!segment.is_empty()).then(text),
+            Conv::Int => parse_int(as_str(segment)).map(Param::Int),
+            Conv::Float => parse_float(as_str(segment)).map(Param::Float),
+            Conv::Uuid => is_uuid(segment).then(text),
+            Conv::Custom(i) => self.converters[i as usize].1.is_match(as_str(segment)).then(text),
         }
     }
 }
 
 /// The route among a node's endpoints that takes `method`; HEAD falls back to GET.
-fn select(endpoints: &[Endpoint], method: &str) -> Option<u32> {
-    let takes = |m: &str| endpoints.iter().find(|e| e.methods.iter().any(|x| x == m)).map(|e| e.route);
-    takes(method).or_else(|| if method == "HEAD" { takes("GET") } else { None })
+fn select(endpoints: &[Endpoint], method: &[u8]) -> Option<u32> {
+    let takes = |m: &[u8]| endpoints.iter().find(|e| e.methods.iter().any(|x| x.as_bytes() == m)).map(|e| e.route);
+    takes(method).or_else(|| if method == b"HEAD" { takes(b"GET") } else { None })
+}
+
+/// A segment's text, UTF-8 by construction (see percent_decode).
+fn as_str(segment: &[u8]) -> &str {
+    std::str::from_utf8(segment).unwrap_or("")
 }
 
 /// `-?[0-9]+` within JavaScript's safe integer range.
@@ -418,8 +441,7 @@ fn parse_float(s: &str) -> Option<f64> {
 }
 
 /// 8-4-4-4-12 hexadecimal digits.
-fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
+fn is_uuid(b: &[u8]) -> bool {
     b.len() == 36
         && b.iter()
             .enumerate()
@@ -435,11 +457,12 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-/// Percent-decodes `raw` as UTF-8; borrows when there is nothing to decode. None if an escape is
+/// Percent-decodes `raw`; borrows when there is nothing to decode. None if an escape is
 /// malformed or the result is not UTF-8 (such a path matches no parameter or static segment).
-fn percent_decode(raw: &[u8]) -> Option<Cow<'_, str>> {
+fn percent_decode(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
     if !raw.contains(&b'%') {
-        return std::str::from_utf8(raw).ok().map(Cow::Borrowed);
+        // Request targets are ASCII (the parser refuses others): the check is for JS callers.
+        return (raw.is_ascii() || std::str::from_utf8(raw).is_ok()).then_some(Cow::Borrowed(raw));
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -454,7 +477,7 @@ fn percent_decode(raw: &[u8]) -> Option<Cow<'_, str>> {
             i += 1;
         }
     }
-    String::from_utf8(out).ok().map(Cow::Owned)
+    std::str::from_utf8(&out).is_ok().then_some(Cow::Owned(out))
 }
 
 // ---- the registry ----
@@ -466,7 +489,7 @@ thread_local! {
 
 /// Looks up a request in router `id`: `method` as received, `path` the raw (percent-encoded)
 /// request path without the query. NotFound for an unknown id.
-pub fn lookup(id: i32, method: &str, path: &[u8]) -> Lookup {
+pub fn lookup<'a>(id: i32, method: &[u8], path: &'a [u8]) -> Lookup<'a> {
     ROUTERS.with(|routers| routers.borrow().get(&id).map_or(Lookup::NotFound, |router| router.lookup(method, path)))
 }
 
@@ -524,18 +547,10 @@ pub struct RouteMatch {
 
 #[napi]
 pub fn router_lookup(id: i32, method: String, path: String) -> RouteMatch {
-    match lookup(id, &method, path.as_bytes()) {
-        Lookup::Found { route, params } => RouteMatch {
-            route: i64::from(route),
-            params: params
-                .into_iter()
-                .map(|p| match p {
-                    Param::Str(s) => Either::A(s),
-                    Param::Int(i) => Either::B(i as f64),
-                    Param::Float(f) => Either::B(f),
-                })
-                .collect(),
-        },
+    match lookup(id, method.as_bytes(), path.as_bytes()) {
+        Lookup::Found { route, params } => {
+            RouteMatch { route: i64::from(route), params: params.into_iter().map(Param::into_js).collect() }
+        }
         Lookup::MethodNotAllowed => RouteMatch { route: -2, params: Vec::new() },
         Lookup::NotFound => RouteMatch { route: -1, params: Vec::new() },
     }
@@ -561,15 +576,15 @@ mod tests {
         (r, ids)
     }
 
-    fn found(r: &Router, method: &str, path: &str) -> (u32, Vec<Param>) {
-        match r.lookup(method, path.as_bytes()) {
-            Lookup::Found { route, params } => (route, params),
+    fn found<'a>(r: &Router, method: &str, path: &'a str) -> (u32, Vec<Param<'a>>) {
+        match r.lookup(method.as_bytes(), path.as_bytes()) {
+            Lookup::Found { route, params } => (route, params.into_vec()),
             other => panic!("{method} {path}: expected a match, got {other:?}"),
         }
     }
 
-    fn s(v: &str) -> Param {
-        Param::Str(v.to_owned())
+    fn s(v: &str) -> Param<'static> {
+        Param::Str(Cow::Owned(v.as_bytes().to_vec()))
     }
 
     #[test]
@@ -579,10 +594,10 @@ mod tests {
         assert_eq!(found(&r, "GET", "/a"), (ids[1], vec![]));
         assert_eq!(found(&r, "GET", "/a/"), (ids[2], vec![]));
         assert_eq!(found(&r, "GET", "/a/b"), (ids[3], vec![]));
-        assert_eq!(r.lookup("GET", b"/b"), Lookup::NotFound);
-        assert_eq!(r.lookup("GET", b"/a/b/c"), Lookup::NotFound);
-        assert_eq!(r.lookup("GET", b""), Lookup::NotFound);
-        assert_eq!(r.lookup("GET", b"*"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b"/b"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b"/a/b/c"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b""), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b"*"), Lookup::NotFound);
     }
 
     #[test]
@@ -615,7 +630,7 @@ mod tests {
             "/u/123",
             "/u/123e4567-e89b-12d3-a456-42661417400g",
         ] {
-            assert_eq!(r.lookup("GET", path.as_bytes()), Lookup::NotFound, "{path}");
+            assert_eq!(r.lookup(b"GET", path.as_bytes()), Lookup::NotFound, "{path}");
         }
         assert_eq!(found(&r, "GET", "/i/9007199254740991").1, vec![Param::Int(9007199254740991)]);
         assert_eq!(found(&r, "GET", "/f/3").1, vec![Param::Float(3.0)]);
@@ -651,9 +666,9 @@ mod tests {
         assert_eq!(found(&r, "GET", "/f/hello%20world"), (ids[0], vec![s("hello world")]));
         assert_eq!(found(&r, "GET", "/caf%C3%A9").0, ids[1]);
         assert_eq!(found(&r, "GET", "/p/a%2Fb/c%20d"), (ids[2], vec![s("a/b/c d")]));
-        assert_eq!(r.lookup("GET", b"/f/bad%zz"), Lookup::NotFound);
-        assert_eq!(r.lookup("GET", b"/f/%FF"), Lookup::NotFound);
-        assert_eq!(r.lookup("GET", b"/f/%4"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b"/f/bad%zz"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b"/f/%FF"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b"/f/%4"), Lookup::NotFound);
     }
 
     #[test]
@@ -662,7 +677,7 @@ mod tests {
         assert_eq!(found(&r, "GET", "/files/a/b/c.txt"), (ids[0], vec![s("a/b/c.txt")]));
         assert_eq!(found(&r, "GET", "/files/"), (ids[1], vec![s("files/")]));
         assert_eq!(found(&r, "GET", "/other"), (ids[1], vec![s("other")]));
-        assert_eq!(r.lookup("GET", b"/"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b"/"), Lookup::NotFound);
     }
 
     #[test]
@@ -672,8 +687,8 @@ mod tests {
         assert_eq!(found(&r, "POST", "/h/x").0, ids[1]);
         assert_eq!(found(&r, "PUT", "/h/1").0, ids[2]);
         assert_eq!(found(&r, "POST", "/h/1").0, ids[1]);
-        assert_eq!(r.lookup("PATCH", b"/h/x"), Lookup::MethodNotAllowed);
-        assert_eq!(r.lookup("PUT", b"/h/x"), Lookup::MethodNotAllowed);
+        assert_eq!(r.lookup(b"PATCH", b"/h/x"), Lookup::MethodNotAllowed);
+        assert_eq!(r.lookup(b"PUT", b"/h/x"), Lookup::MethodNotAllowed);
         assert_eq!(r.allow(b"/h/x"), methods(&["GET", "HEAD", "POST"]));
         assert_eq!(r.allow(b"/h/1"), methods(&["DELETE", "GET", "HEAD", "POST", "PUT"]));
         assert!(r.allow(b"/nothing").is_empty());
@@ -696,9 +711,9 @@ mod tests {
         let slug = r.add(&methods(&["GET"]), "/c/{s:slug}").unwrap();
         assert_eq!(found(&r, "GET", "/c/ff00"), (hex, vec![s("ff00")]));
         assert_eq!(found(&r, "GET", "/c/my-post"), (slug, vec![s("my-post")]));
-        assert_eq!(r.lookup("GET", b"/c/My-Post"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b"/c/My-Post"), Lookup::NotFound);
         // Anchored: a partial match is no match.
-        assert_eq!(r.lookup("GET", b"/c/ab_cd"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"GET", b"/c/ab_cd"), Lookup::NotFound);
         assert!(r.add_converter("slug", "x").unwrap_err().contains("already defined"));
         assert!(r.add_converter("int", "x").unwrap_err().contains("already defined"));
         assert!(r.add_converter("bad", "(").unwrap_err().contains("invalid pattern"));
@@ -740,9 +755,9 @@ mod tests {
         let (mut r, ids) = router(&[(&["GET"], "/a/{id:int}"), (&["POST"], "/a/{id:int}")]);
         assert!(r.remove(ids[0]));
         assert!(!r.remove(ids[0]));
-        assert_eq!(r.lookup("GET", b"/a/1"), Lookup::MethodNotAllowed);
+        assert_eq!(r.lookup(b"GET", b"/a/1"), Lookup::MethodNotAllowed);
         assert!(r.remove(ids[1]));
-        assert_eq!(r.lookup("POST", b"/a/1"), Lookup::NotFound);
+        assert_eq!(r.lookup(b"POST", b"/a/1"), Lookup::NotFound);
         assert!(r.root.is_empty());
         let again = r.add(&methods(&["GET"]), "/a/{id:int}").unwrap();
         assert!(again > ids[1]);
@@ -753,12 +768,15 @@ mod tests {
     fn registry_lookup_by_id() {
         let id = router_create();
         assert_eq!(router_add(id, methods(&["GET"]), "/hello/{name:string}".into()).unwrap(), 0);
-        assert_eq!(lookup(id, "GET", b"/hello/world"), Lookup::Found { route: 0, params: vec![s("world")] });
+        assert_eq!(
+            lookup(id, b"GET", b"/hello/world"),
+            Lookup::Found { route: 0, params: [s("world")].into_iter().collect() }
+        );
         assert!(router_add(id, methods(&["GET"]), "/hello/{n}".into()).is_err());
         assert_eq!(router_allow(id, "/hello/x".into()), methods(&["GET", "HEAD"]));
         router_destroy(id);
-        assert_eq!(lookup(id, "GET", b"/hello/world"), Lookup::NotFound);
-        assert_eq!(lookup(12345, "GET", b"/"), Lookup::NotFound);
+        assert_eq!(lookup(id, b"GET", b"/hello/world"), Lookup::NotFound);
+        assert_eq!(lookup(12345, b"GET", b"/"), Lookup::NotFound);
         assert!(router_add(id, methods(&["GET"]), "/x".into()).is_err());
     }
 }

@@ -370,12 +370,15 @@ pub fn flush_dirty() {
         for &id in &ids {
             let Some(c) = conn(id) else { continue };
             c.dirty = false;
-            if c.needs_process && c.pending_close.is_none() {
+            // Input waits only where unread bytes are buffered; the scopes JavaScript needs
+            // cost more than the rest of a request's native work, so none without input.
+            if c.needs_process && c.pending_close.is_none() && c.has_unread() {
                 // SAFETY: see Conn::server.
                 let scope = unsafe { (*c.server).callbacks.scope() };
                 c.process_input();
                 drop(scope);
             }
+            c.needs_process = false;
             c.after_js();
         }
         ids.clear();

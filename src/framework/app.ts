@@ -16,9 +16,10 @@ import { emptyLevel, runLevel, type ErrorHandler, type Level, type Middleware, t
 import { Request, type RequestContext } from './request';
 import { Response } from './responses/response';
 import { TextResponse } from './responses/simple';
-import { toResponse } from './result';
+import { plainBody, plainHeaders, toResponse } from './result';
 import { SessionSealer, type SessionOptions } from './session';
 import { ExchangeTransport } from './transport/exchange';
+import type { FixedHeaders } from './transport/fixed-headers';
 import { NodeTransport } from './transport/node';
 import type { Transport } from './transport/transport';
 
@@ -239,15 +240,29 @@ export class App {
     if (this.global.middleware.length > 0 || route.blueprintLevel.middleware.length > 0 || route.endpointLevel.middleware.length > 0) {
       return this.settle(transport, request, route, runLevel(this.global, request, () => runRoute(route, request, () => callHandler(route, request, args))));
     }
-    let response: Response;
+    let response: Response | undefined;
+    let plain: FixedHeaders | undefined;
+    let body = '';
     try {
       const result = invoke(route, request, args);
       if (isThenable(result)) return this.settle(transport, request, route, this.recover(route, request, Promise.resolve(result).then(toResponse)));
-      response = toResponse(result);
+      // A plain string or JSON value needs no Response object unless a session cookie rides on it.
+      plain = request.openedSession === undefined ? plainHeaders(result) : undefined;
+      if (plain === undefined) response = toResponse(result);
+      else body = plainBody(result, plain);
     } catch (error) {
       return this.settle(transport, request, route, this.recover(route, request, Promise.reject(error)));
     }
-    return this.send(transport, request, route, response);
+    if (plain !== undefined) return this.sendPlain(transport, route, plain, body);
+    return this.send(transport, request, route, response as Response);
+  }
+
+  private sendPlain(transport: Transport, route: Route, headers: FixedHeaders, body: string): void | Promise<void> {
+    try {
+      transport.respond(200, headers, body);
+    } catch (error) {
+      return this.sendFailed(transport, route, error);
+    }
   }
 
   /** The outcome of a route with no middleware, passed through the error handlers of every level. */

@@ -94,8 +94,8 @@ fn add(router: &mut Router, live: &mut HashMap<u32, Live>, mask: u8, pattern: &s
     assert_eq!(router.conflict(&methods, pattern), Ok(Some(route)), "a route just added conflicts with itself");
     if is_plain_static(pattern) {
         let method = &methods[0];
-        let found = router.lookup(method, pattern.as_bytes());
-        assert_eq!(found, Lookup::Found { route, params: vec![] }, "static route {pattern} not found at its own path");
+        let found = router.lookup(method.as_bytes(), pattern.as_bytes());
+        assert_eq!(found, Lookup::Found { route, params: Default::default() }, "static route {pattern} not found at its own path");
     }
     live.insert(route, Live { methods, params: param_count(pattern) });
 }
@@ -103,7 +103,7 @@ fn add(router: &mut Router, live: &mut HashMap<u32, Live>, mask: u8, pattern: &s
 fn lookup(router: &Router, live: &HashMap<u32, Live>, method: &str, path: &[u8]) {
     let allowed = router.allow(path);
     let takes = |m: &str| allowed.iter().any(|a| a == m);
-    match router.lookup(method, path) {
+    match router.lookup(method.as_bytes(), path) {
         Lookup::Found { route, params } => {
             let info = live.get(&route).unwrap_or_else(|| panic!("found route {route}, which is not live"));
             let direct = info.methods.iter().any(|m| m == method);

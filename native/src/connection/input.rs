@@ -23,9 +23,9 @@ impl Conn {
         }
         let room = self.inbuf.capacity() - len;
         // SAFETY: reading into the vector's spare capacity, then committing exactly what the
-        // kernel wrote.
+        // kernel wrote. recv, not read: the socket call skips the file layer's work.
         let n = unsafe {
-            let n = libc::read(self.fd, self.inbuf.as_mut_ptr().add(len).cast(), room);
+            let n = libc::recv(self.fd, self.inbuf.as_mut_ptr().add(len).cast(), room, 0);
             if n > 0 {
                 self.inbuf.set_len(len + n as usize);
             }
@@ -71,7 +71,7 @@ impl Conn {
     pub(super) fn drain_linger(&mut self, since: u64) {
         let mut scratch = [0u8; 4096];
         // SAFETY: plain read into a stack buffer.
-        let n = unsafe { libc::read(self.fd, scratch.as_mut_ptr().cast(), scratch.len()) };
+        let n = unsafe { libc::recv(self.fd, scratch.as_mut_ptr().cast(), scratch.len(), 0) };
         let expired = self.server().now() >= since + LINGER_MS;
         if n == 0 || (n < 0 && errno() != libc::EAGAIN) || expired {
             self.close(Abort::Closed);

@@ -174,6 +174,10 @@ impl Conn {
         &self.inbuf[self.in_pos..]
     }
 
+    pub fn has_unread(&self) -> bool {
+        self.in_pos < self.inbuf.len()
+    }
+
     fn consume(&mut self, n: usize) {
         self.in_pos += n;
         if self.in_pos == self.inbuf.len() {
@@ -235,8 +239,9 @@ impl Conn {
     pub fn flush(&mut self) {
         while self.out_pos < self.out.len() {
             let rest = &self.out[self.out_pos..];
-            // SAFETY: plain write from our buffer.
-            let n = unsafe { libc::write(self.fd, rest.as_ptr().cast(), rest.len()) };
+            // SAFETY: plain send from our buffer. send, not write: the socket call skips the file
+            // layer's work, and MSG_NOSIGNAL keeps a reset peer from raising SIGPIPE.
+            let n = unsafe { libc::send(self.fd, rest.as_ptr().cast(), rest.len(), libc::MSG_NOSIGNAL) };
             if n > 0 {
                 self.out_pos += n as usize;
                 continue;
