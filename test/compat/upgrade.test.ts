@@ -7,6 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { WebSocket, WebSocketServer, type ServerOptions as WsServerOptions } from 'ws';
+import { Server as SocketIoServer } from 'socket.io';
+import { io as socketIoClient, type Socket as SocketIoClient } from 'socket.io-client';
 import { createServer as createPyreServer, type Server as PyreServer } from '../../compat/server';
 
 type Kind = 'node' | 'pyre';
@@ -398,6 +400,27 @@ describe("raw 'upgrade' handling on the socket itself", () => {
     expect(await timedOut).toBeGreaterThanOrEqual(90);
     expect(await answer).toBe('');
   });
+});
+
+test("socket.io's WebSocket transport, directly and upgraded from long-polling", async () => {
+  const server = createHttpServer('pyre');
+  const ioServer = new SocketIoServer(server as http.Server);
+  ioServer.on('connection', (socket) => socket.on('echo', (text: string, ack: (reply: string) => void) => ack(`${text}!`)));
+  const port = await listen(server);
+  const clients: SocketIoClient[] = [];
+  try {
+    const direct = socketIoClient(`http://127.0.0.1:${port}`, { transports: ['websocket'] });
+    const upgraded = socketIoClient(`http://127.0.0.1:${port}`);
+    clients.push(direct, upgraded);
+    const upgradedTo = new Promise<string>((resolve) => upgraded.io.engine.once('upgrade', (transport: { name: string }) => resolve(transport.name)));
+    expect(await direct.emitWithAck('echo', 'hi')).toBe('hi!');
+    expect(direct.io.engine.transport.name).toBe('websocket');
+    expect(await upgradedTo).toBe('websocket');
+    expect(await upgraded.emitWithAck('echo', 'after upgrade')).toBe('after upgrade!');
+  } finally {
+    for (const client of clients) client.close();
+    ioServer.close();
+  }
 });
 
 describe('ws under pyre/register, in its own process', () => {
