@@ -13,7 +13,8 @@ import { splitHeaderText } from '../src/engine/headers';
 import {
   type IncomingInternals, kHeaders, kHeadersCount, kTrailers, kTrailersCount, NODE_HIGH_WATER_MARK, ReadableState, type ReadableStateLike,
 } from './node-internals';
-import type { PyreSocket } from './socket';
+import { PyreSocket } from './socket';
+import type { UpgradeSocket } from './upgrade-socket';
 
 export interface RequestOptions {
   /** Node's `joinDuplicateHeaders`: join repeated fields with ', ' instead of keeping the first. */
@@ -27,15 +28,20 @@ export interface PyreIncomingMessage extends IncomingMessage, Omit<IncomingInter
   /** The header section as the engine received it (see rawHeaders). */
   _pyreHeadText: string;
   _pyreOptions: RequestOptions;
+  /** Node's flag for a request emitted as 'upgrade' (@types/node leaves it out). */
+  upgrade: boolean;
 }
 
+/** A request's socket: a PyreSocket (which feeds the request's body), or an UpgradeSocket for 'upgrade'. */
+type RequestSocket = PyreSocket | UpgradeSocket;
+
 export class PyreIncomingMessage {
-  constructor(exchange: Exchange, socket: PyreSocket, options: RequestOptions) {
+  constructor(exchange: Exchange, socket: RequestSocket, options: RequestOptions) {
     PyreIncomingMessage.init(this, exchange, socket, options);
   }
 
   /** The constructor's work; constructors with an app's prototype run it too (app-prototypes.ts). */
-  static init(req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, options: RequestOptions): void {
+  static init(req: PyreIncomingMessage, exchange: Exchange, socket: RequestSocket, options: RequestOptions): void {
     // Only what differs per request is set here; node's other fields start from the defaults on
     // the prototype (see the end of the file) and become own when node's methods change them.
     const self = req as unknown as Record<string | symbol, unknown>;
@@ -53,7 +59,7 @@ export class PyreIncomingMessage {
       req.httpVersion = '1.0';
     }
     if (options.joinDuplicateHeaders) req.joinDuplicateHeaders = true;
-    socket.request = req as never;
+    if (socket instanceof PyreSocket) socket.request = req as never;
     if (!req.complete) PyreIncomingMessage.openStream(req);
   }
 

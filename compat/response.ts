@@ -18,7 +18,7 @@ type Chunk = string | Buffer | Uint8Array;
 type WriteCallback = (error?: Error | null) => void;
 type HeadersArgument = Record<string, HeaderValue | undefined> | readonly (string | number | readonly string[])[] | readonly [string, HeaderValue][];
 
-const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
+export const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
 const CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
 const INVALID_STATUS_MESSAGE = /[^\t\x20-\x7e\x80-\xff]/;
 

@@ -8,8 +8,9 @@ import type { EngineOptions } from '../src/engine/options';
 import { type AddressInfo, NativeServer } from '../src/engine/server';
 import { parseListenArguments } from './listen-arguments';
 import { ListenerPrototypes } from './app-prototypes';
-import type { RequestOptions } from './request';
+import { PyreIncomingMessage, type RequestOptions } from './request';
 import { PyreSocket } from './socket';
+import { UpgradeSocket } from './upgrade-socket';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -61,12 +62,29 @@ export class Server extends EventEmitter {
   }
 
   private handle(exchange: Exchange): void {
+    if (exchange.wantsUpgrade && this.upgrade(exchange)) return;
     const socket = new PyreSocket(exchange, this);
     const { Request, Response } = this.prototypes;
     const req = new Request(exchange, socket, this.requestOptions);
     const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);
     if (exchange.expectsContinue && this.listenerCount('checkContinue') > 0) this.emit('checkContinue', req, res);
     else this.emit('request', req, res);
+  }
+
+  /**
+   * As node: an upgrade request is emitted as 'upgrade' (req, socket, head) when something listens
+   * for it, and the listener owns the connection from then on; otherwise it is a 'request'.
+   * One with a body stays a 'request' here (the body would become the raw stream's first bytes).
+   */
+  private upgrade(exchange: Exchange): boolean {
+    if (exchange.hasBody || this.listenerCount('upgrade') === 0) return false;
+    const socket = new UpgradeSocket(exchange);
+    const req = new PyreIncomingMessage(exchange, socket, this.requestOptions);
+    req.upgrade = true;
+    // `head` is always empty: the engine hands over no bytes read past the request's head (a
+    // client may not send any before the 101 anyway).
+    this.emit('upgrade', req, socket, Buffer.alloc(0));
+    return true;
   }
 
   /** listen(port?, host?, backlog?, cb?) or listen(options, cb?), as node's. address() is valid on return. */

@@ -14,6 +14,11 @@ import { type IncomingInternals, NODE_HIGH_WATER_MARK } from './node-internals';
  */
 export interface PyreSocket extends EventEmitter {}
 
+/** net.Socket#address(): the local end. */
+export function socketAddress(info: SocketInfo): { address: string; family: string; port: number } {
+  return { address: info.localAddress, family: info.remoteFamily, port: info.localPort };
+}
+
 export class PyreSocket {
   readable = true;
   writable = true;
@@ -61,8 +66,7 @@ export class PyreSocket {
     return this.info.localPort;
   }
   address(): { address: string; family: string; port: number } {
-    const info = this.info;
-    return { address: info.localAddress, family: info.remoteFamily, port: info.localPort };
+    return socketAddress(this.info);
   }
 
   /** Start or continue the request body's flow (IncomingMessage._read calls this). */
