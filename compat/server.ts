@@ -69,19 +69,27 @@ export class Server extends EventEmitter {
     else this.emit('request', req, res);
   }
 
-  /** listen(port?, host?, backlog?, cb?) or listen(options, cb?), as node's. address() is valid on return. */
+  /**
+   * listen(port?, host?, backlog?, cb?), listen(path, backlog?, cb?) or listen(options, cb?), as
+   * node's. address() is valid on return.
+   */
   listen(...args: unknown[]): this {
     const { options, callback } = parseListenArguments(args);
     if (callback) this.once('listening', callback);
-    // Under cluster every worker binds the shared port itself, as node's workers share one.
-    const reusePort = options.reusePort ?? (cluster.isWorker && !options.exclusive);
     try {
-      this.native.listen({ ...options, reusePort });
+      if ('path' in options) {
+        this.native.listen(options);
+      } else {
+        // Under cluster every worker binds the shared port itself, as node's workers share one.
+        const reusePort = options.reusePort ?? (cluster.isWorker && !options.exclusive);
+        this.native.listen({ ...options, reusePort });
+      }
     } catch (err) {
       // node reports bind failures (EADDRINUSE, EACCES) as an 'error' event, not a throw.
       const errno = (err as { errno?: number }).errno;
       if (typeof errno !== 'number') throw err;
-      const failure = listenError(errno, options.host ?? '::', options.port ?? 0);
+      // node gives a unix socket's errors port -1.
+      const failure = 'path' in options ? listenError(errno, options.path, -1) : listenError(errno, options.host ?? '::', options.port ?? 0);
       process.nextTick(() => this.emit('error', failure));
     }
     return this;
@@ -96,7 +104,7 @@ export class Server extends EventEmitter {
     return this.native.listening ? this.native : null;
   }
 
-  address(): AddressInfo | null {
+  address(): AddressInfo | string | null {
     return this.native.address();
   }
 
@@ -164,10 +172,14 @@ export class Server extends EventEmitter {
   }
 }
 
-/** The error node's net.Server emits for a failed bind, e.g. `listen EADDRINUSE: address already in use 127.0.0.1:80`. */
+/**
+ * The error node's net.Server emits for a failed bind, e.g. `listen EADDRINUSE: address already in
+ * use 127.0.0.1:80`; without a port (a unix socket), just the address: `... /run/app.sock`.
+ */
 function listenError(errno: number, address: string, port: number): NodeJS.ErrnoException {
   const [code, description] = getSystemErrorMap().get(errno) ?? [`Unknown system error ${errno}`, 'unknown error'];
-  return Object.assign(new Error(`listen ${code}: ${description} ${address}:${port}`), { errno, code, syscall: 'listen', address, port });
+  const where = port > 0 ? `${address}:${port}` : address;
+  return Object.assign(new Error(`listen ${code}: ${description} ${where}`), { errno, code, syscall: 'listen', address, port });
 }
 
 /** node's http.createServer([options][, requestListener]), served by the engine. */

@@ -48,21 +48,23 @@ export class PyreSocket {
   get remoteAddress(): string | undefined {
     return this.info.remoteAddress;
   }
-  get remotePort(): number {
+  // A unix socket connection has none of these, as in node.
+  get remotePort(): number | undefined {
     return this.info.remotePort;
   }
-  get remoteFamily(): string {
+  get remoteFamily(): string | undefined {
     return this.info.remoteFamily;
   }
-  get localAddress(): string {
+  get localAddress(): string | undefined {
     return this.info.localAddress;
   }
-  get localPort(): number {
+  get localPort(): number | undefined {
     return this.info.localPort;
   }
-  address(): { address: string; family: string; port: number } {
-    const info = this.info;
-    return { address: info.localAddress, family: info.remoteFamily, port: info.localPort };
+  address(): { address: string; family: string; port: number } | Record<string, never> {
+    const { localAddress, remoteFamily, localPort } = this.info;
+    if (localAddress === undefined || remoteFamily === undefined || localPort === undefined) return {};
+    return { address: localAddress, family: remoteFamily, port: localPort };
   }
 
   /** Start or continue the request body's flow (IncomingMessage._read calls this). */
