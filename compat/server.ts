@@ -34,6 +34,8 @@ export class Server extends EventEmitter {
   private readonly requestOptions: RequestOptions;
   /** Node's server.timeout: kept for code that reads it back; the engine's own timeouts apply. */
   timeout = 0;
+  /** The unix socket path listen() was last given (node's `_pipeName`). */
+  private pipeName: string | null = null;
   /** The prototypes req/res are made with: see app-prototypes.ts. */
   private readonly prototypes = new ListenerPrototypes();
 
@@ -78,6 +80,7 @@ export class Server extends EventEmitter {
     if (callback) this.once('listening', callback);
     try {
       if ('path' in options) {
+        this.pipeName = options.path;
         this.native.listen(options);
       } else {
         // Under cluster every worker binds the shared port itself, as node's workers share one.
@@ -104,8 +107,9 @@ export class Server extends EventEmitter {
     return this.native.listening ? this.native : null;
   }
 
+  /** As node's: a server that was given a unix socket path names it even when not listening. */
   address(): AddressInfo | string | null {
-    return this.native.address();
+    return this.native.address() ?? this.pipeName;
   }
 
   close(callback?: (err?: Error) => void): this {

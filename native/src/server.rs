@@ -546,7 +546,8 @@ fn bind_listen_unix(
         if libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len) != 0 {
             let e = last_errno();
             libc::close(fd);
-            return Err((e, "bind"));
+            // A missing directory is reported as EACCES, as libuv (and so node) reports it.
+            return Err((if e == libc::ENOENT { libc::EACCES } else { e }, "bind"));
         }
         let fail = |syscall| {
             let e = last_errno();
@@ -692,6 +693,12 @@ mod tests {
         assert!(path.exists(), "closing the socket leaves the file: the listener removes it");
         remove_socket_file(file.as_ref().unwrap());
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_missing_directory_is_eacces_as_in_node() {
+        let dir = TempDir::new("missing");
+        assert_eq!(bind_listen_unix(bytes(&dir.path("nope/s.sock")), 16, 0).unwrap_err(), (libc::EACCES, "bind"));
     }
 
     #[test]

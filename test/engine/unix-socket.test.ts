@@ -123,10 +123,10 @@ describe('listening on a unix socket', () => {
     second.close();
   });
 
-  test('a missing directory is ENOENT; a path longer than a socket address holds is EINVAL (not cut short)', () => {
+  test("a missing directory is node's EACCES; a path longer than a socket address holds is EINVAL (not cut short)", () => {
     const server = new NativeServer(echoTarget);
     const missing = path.join(dir, 'no-such-dir', 'x.sock');
-    expect(() => server.listen({ path: missing })).toThrow(expect.objectContaining({ code: 'ENOENT', message: `listen ENOENT: no such file or directory ${missing}` }));
+    expect(() => server.listen({ path: missing })).toThrow(expect.objectContaining({ code: 'EACCES', message: `listen EACCES: permission denied ${missing}` }));
     const long = path.join(dir, 'x'.repeat(120));
     expect(() => server.listen({ path: long })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     expect(fs.readdirSync(dir).some((name) => name.startsWith('xxxx'))).toBe(false);
