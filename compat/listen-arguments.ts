@@ -1,5 +1,6 @@
 // node's server.listen() accepts many argument shapes; this turns them into one.
-import type { ListenOptions } from '../src/engine/server';
+import { inspect } from 'node:util';
+import type { ListenOptions, UnixListenOptions } from '../src/engine/server';
 
 export interface NodeListenOptions {
   port?: number | string;
@@ -9,10 +10,12 @@ export interface NodeListenOptions {
   ipv6Only?: boolean;
   reusePort?: boolean;
   path?: string;
+  readableAll?: boolean;
+  writableAll?: boolean;
 }
 
 export interface ListenCall {
-  options: ListenOptions & { exclusive: boolean };
+  options: (ListenOptions & { exclusive: boolean }) | UnixListenOptions;
   callback: (() => void) | undefined;
 }
 
@@ -22,13 +25,18 @@ function toPort(value: unknown): number {
   throw Object.assign(new TypeError(`The "port" argument must be a number or a numeric string. Received ${JSON.stringify(value)}`), { code: 'ERR_SOCKET_BAD_PORT' });
 }
 
+/** Node's rule: a string that does not read as a number >= 0 names a unix socket (or pipe). */
+function isPipeName(value: unknown): value is string {
+  return typeof value === 'string' && !(Number(value) >= 0);
+}
+
 /** Node's name for the loopback is resolved here: the engine binds addresses, not names. */
 function toHost(host: string | undefined): string | undefined {
   return host === 'localhost' ? '127.0.0.1' : host;
 }
 
 function unsupported(what: string): Error {
-  return Object.assign(new Error(`pyre: listen() on ${what} is not supported; give a TCP port`), { code: 'ERR_PYRE_UNSUPPORTED' });
+  return Object.assign(new Error(`pyre: listen() on ${what} is not supported; give a TCP port or a unix socket path`), { code: 'ERR_PYRE_UNSUPPORTED' });
 }
 
 export function parseListenArguments(args: readonly unknown[]): ListenCall {
@@ -37,8 +45,15 @@ export function parseListenArguments(args: readonly unknown[]): ListenCall {
   const first = rest[0];
   if (first !== null && typeof first === 'object') {
     const given = first as NodeListenOptions;
-    if (given.path !== undefined) throw unsupported('a unix socket or pipe');
     if ('_handle' in given || 'fd' in given) throw unsupported('a handle or file descriptor');
+    // As in node, a port wins over a path.
+    if (given.port === undefined && given.path !== undefined) {
+      if (!isPipeName(given.path)) {
+        throw Object.assign(new TypeError(`The argument 'options' is invalid. Received ${inspect(given)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+      }
+      const { path, backlog, readableAll, writableAll } = given;
+      return { options: { path, backlog, readableAll, writableAll }, callback };
+    }
     return {
       options: {
         port: given.port === undefined ? 0 : toPort(given.port),
@@ -51,7 +66,9 @@ export function parseListenArguments(args: readonly unknown[]): ListenCall {
       callback,
     };
   }
-  if (typeof first === 'string' && !/^\d+$/.test(first)) throw unsupported('a unix socket or pipe');
+  if (isPipeName(first)) {
+    return { options: { path: first, backlog: typeof rest[1] === 'number' ? rest[1] : undefined }, callback };
+  }
   const port = first === undefined || first === null ? 0 : toPort(first);
   let host: string | undefined;
   let backlog: number | undefined;

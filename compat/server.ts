@@ -35,6 +35,8 @@ export class Server extends EventEmitter {
   private readonly requestOptions: RequestOptions;
   /** Node's server.timeout: kept for code that reads it back; the engine's own timeouts apply. */
   timeout = 0;
+  /** The unix socket path listen() was last given (node's `_pipeName`). */
+  private pipeName: string | null = null;
   /** The prototypes req/res are made with: see app-prototypes.ts. */
   private readonly prototypes = new ListenerPrototypes();
 
@@ -87,19 +89,28 @@ export class Server extends EventEmitter {
     return true;
   }
 
-  /** listen(port?, host?, backlog?, cb?) or listen(options, cb?), as node's. address() is valid on return. */
+  /**
+   * listen(port?, host?, backlog?, cb?), listen(path, backlog?, cb?) or listen(options, cb?), as
+   * node's. address() is valid on return.
+   */
   listen(...args: unknown[]): this {
     const { options, callback } = parseListenArguments(args);
     if (callback) this.once('listening', callback);
-    // Under cluster every worker binds the shared port itself, as node's workers share one.
-    const reusePort = options.reusePort ?? (cluster.isWorker && !options.exclusive);
     try {
-      this.native.listen({ ...options, reusePort });
+      if ('path' in options) {
+        this.pipeName = options.path;
+        this.native.listen(options);
+      } else {
+        // Under cluster every worker binds the shared port itself, as node's workers share one.
+        const reusePort = options.reusePort ?? (cluster.isWorker && !options.exclusive);
+        this.native.listen({ ...options, reusePort });
+      }
     } catch (err) {
       // node reports bind failures (EADDRINUSE, EACCES) as an 'error' event, not a throw.
       const errno = (err as { errno?: number }).errno;
       if (typeof errno !== 'number') throw err;
-      const failure = listenError(errno, options.host ?? '::', options.port ?? 0);
+      // node gives a unix socket's errors port -1.
+      const failure = 'path' in options ? listenError(errno, options.path, -1) : listenError(errno, options.host ?? '::', options.port ?? 0);
       process.nextTick(() => this.emit('error', failure));
     }
     return this;
@@ -114,8 +125,9 @@ export class Server extends EventEmitter {
     return this.native.listening ? this.native : null;
   }
 
-  address(): AddressInfo | null {
-    return this.native.address();
+  /** As node's: a server that was given a unix socket path names it even when not listening. */
+  address(): AddressInfo | string | null {
+    return this.native.address() ?? this.pipeName;
   }
 
   close(callback?: (err?: Error) => void): this {
@@ -182,10 +194,14 @@ export class Server extends EventEmitter {
   }
 }
 
-/** The error node's net.Server emits for a failed bind, e.g. `listen EADDRINUSE: address already in use 127.0.0.1:80`. */
+/**
+ * The error node's net.Server emits for a failed bind, e.g. `listen EADDRINUSE: address already in
+ * use 127.0.0.1:80`; without a port (a unix socket), just the address: `... /run/app.sock`.
+ */
 function listenError(errno: number, address: string, port: number): NodeJS.ErrnoException {
   const [code, description] = getSystemErrorMap().get(errno) ?? [`Unknown system error ${errno}`, 'unknown error'];
-  return Object.assign(new Error(`listen ${code}: ${description} ${address}:${port}`), { errno, code, syscall: 'listen', address, port });
+  const where = port > 0 ? `${address}:${port}` : address;
+  return Object.assign(new Error(`listen ${code}: ${description} ${where}`), { errno, code, syscall: 'listen', address, port });
 }
 
 /** node's http.createServer([options][, requestListener]), served by the engine. */

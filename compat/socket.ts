@@ -15,8 +15,11 @@ import { type IncomingInternals, NODE_HIGH_WATER_MARK } from './node-internals';
 export interface PyreSocket extends EventEmitter {}
 
 /** net.Socket#address(): the local end. */
-export function socketAddress(info: SocketInfo): { address: string; family: string; port: number } {
-  return { address: info.localAddress, family: info.remoteFamily, port: info.localPort };
+export function socketAddress(info: SocketInfo): { address: string; family: string; port: number } | Record<string, never> {
+  const { localAddress, remoteFamily, localPort } = info;
+  // A unix socket connection has no addresses: node's address() is then {}.
+  if (localAddress === undefined || remoteFamily === undefined || localPort === undefined) return {};
+  return { address: localAddress, family: remoteFamily, port: localPort };
 }
 
 export class PyreSocket {
@@ -53,19 +56,20 @@ export class PyreSocket {
   get remoteAddress(): string | undefined {
     return this.info.remoteAddress;
   }
-  get remotePort(): number {
+  // A unix socket connection has none of these, as in node.
+  get remotePort(): number | undefined {
     return this.info.remotePort;
   }
-  get remoteFamily(): string {
+  get remoteFamily(): string | undefined {
     return this.info.remoteFamily;
   }
-  get localAddress(): string {
+  get localAddress(): string | undefined {
     return this.info.localAddress;
   }
-  get localPort(): number {
+  get localPort(): number | undefined {
     return this.info.localPort;
   }
-  address(): { address: string; family: string; port: number } {
+  address(): { address: string; family: string; port: number } | Record<string, never> {
     return socketAddress(this.info);
   }
 

@@ -33,11 +33,12 @@ function trimOws(value: string): string {
 }
 
 export class UpgradeSocket extends Duplex {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly remoteFamily: string;
-  readonly localAddress: string;
-  readonly localPort: number;
+  // Undefined on a unix socket connection, as in node.
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly remoteFamily: string | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
   /** The idle timeout set by setTimeout(), in ms (0: none). */
   timeout = 0;
   private phase = Phase.Head;
@@ -66,7 +67,7 @@ export class UpgradeSocket extends Duplex {
     };
   }
 
-  address(): { address: string; family: string; port: number } {
+  address(): ReturnType<typeof socketAddress> {
     return socketAddress(this.exchange.socket());
   }
 

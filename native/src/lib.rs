@@ -35,6 +35,7 @@ mod server;
 mod uv;
 mod writer;
 
+use std::os::raw::c_int;
 use std::ptr;
 
 /// Internals the fuzz targets in native/fuzz drive directly; not a public API.
@@ -136,18 +137,35 @@ unsafe extern "C" fn server_listen(env: sys::napi_env, info: sys::napi_callback_
             a.set_f64(obj, "port", addr.port() as f64);
             obj
         }
-        Err((errno, syscall)) => {
-            let msg = std::ffi::CString::new(format!("{syscall} failed: errno {errno}")).unwrap_or_default();
-            let mut text = ptr::null_mut();
-            sys::napi_create_string_utf8(env, msg.as_ptr(), msg.as_bytes().len() as isize, &mut text);
-            let mut err = ptr::null_mut();
-            sys::napi_create_error(env, ptr::null_mut(), text, &mut err);
-            a.set_f64(err, "errno", -(errno as f64));
-            a.set_str(err, "syscall", syscall);
-            sys::napi_throw(env, err);
-            ptr::null_mut()
-        }
+        Err((errno, syscall)) => throw_errno(&a, errno, syscall),
     }
+}
+
+/// serverListenUnix(server, path: Buffer, backlog, readableAll, writableAll)
+unsafe extern "C" fn server_listen_unix(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<5>::get(env, info);
+    let Some(server) = server::server(a.u32(0)) else { return throw(env, "unknown server") };
+    // The path comes as a Buffer (its UTF-8 bytes), so the slot's string decoding does not apply.
+    let path = a.bytes(1, BytesArg::Head);
+    match server.listen_unix(&path, a.f64(2) as i32, a.bool(3), a.bool(4)) {
+        Ok(()) => undefined(env),
+        Err((errno, syscall)) => throw_errno(&a, errno, syscall),
+    }
+}
+
+/// Throws an Error carrying a failed system call's `errno` (negative, as libuv's) and `syscall`;
+/// src/engine/server.ts turns it into node's error.
+unsafe fn throw_errno<const N: usize>(a: &Args<N>, errno: c_int, syscall: &str) -> sys::napi_value {
+    let env = a.env;
+    let msg = std::ffi::CString::new(format!("{syscall} failed: errno {errno}")).unwrap_or_default();
+    let mut text = ptr::null_mut();
+    sys::napi_create_string_utf8(env, msg.as_ptr(), msg.as_bytes().len() as isize, &mut text);
+    let mut err = ptr::null_mut();
+    sys::napi_create_error(env, ptr::null_mut(), text, &mut err);
+    a.set_f64(err, "errno", -(errno as f64));
+    a.set_str(err, "syscall", syscall);
+    sys::napi_throw(env, err);
+    ptr::null_mut()
 }
 
 unsafe extern "C" fn server_stop_listening(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
@@ -355,9 +373,10 @@ unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_in
 
 type RawFn = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
-const EXPORTS: [(&str, RawFn); 21] = [
+const EXPORTS: [(&str, RawFn); 22] = [
     ("serverCreate", server_create),
     ("serverListen", server_listen),
+    ("serverListenUnix", server_listen_unix),
     ("serverStopListening", server_stop_listening),
     ("serverCloseIdle", server_close_idle),
     ("serverCloseAll", server_close_all),

@@ -79,19 +79,26 @@ export interface ListenResult {
   port: number;
 }
 
+/** Every field is absent for a connection on a unix domain socket, as node reports them. */
 export interface SocketInfo {
-  remoteAddress: string;
-  remotePort: number;
-  remoteFamily: 'IPv4' | 'IPv6';
-  localAddress: string;
-  localPort: number;
+  remoteAddress?: string;
+  remotePort?: number;
+  remoteFamily?: 'IPv4' | 'IPv6';
+  localAddress?: string;
+  localPort?: number;
 }
 
 export interface Binding {
   serverCreate(limits: NativeLimits, callbacks: NativeCallbacks): number;
   /** Binds and listens at once; throws an Error with node's `code`/`syscall` on failure. */
   serverListen(server: number, host: string, port: number, backlog: number, ipv6Only: boolean, reusePort: boolean): ListenResult;
-  /** Stops accepting. Open connections go on. */
+  /**
+   * Binds a unix domain socket at `path` (UTF-8 bytes; a leading NUL names an abstract socket)
+   * and listens; readableAll/writableAll add read/write permission for everyone to the socket
+   * file. Throws like serverListen.
+   */
+  serverListenUnix(server: number, path: Buffer, backlog: number, readableAll: boolean, writableAll: boolean): void;
+  /** Stops accepting (a unix socket's file is removed). Open connections go on. */
   serverStopListening(server: number): void;
   serverCloseIdle(server: number): void;
   serverCloseAll(server: number): void;

@@ -1,7 +1,7 @@
 // The fast-path server: binds the engine to a handler that receives one Exchange per request.
 import { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
-import { type AbortReason, binding, type ListenResult, type NativeCallbacks } from './binding';
+import { type AbortReason, binding, type NativeCallbacks } from './binding';
 import { Exchange } from './exchange';
 import { type EngineOptions, resolveLimits } from './options';
 
@@ -14,6 +14,15 @@ export interface ListenOptions {
   backlog?: number;
   ipv6Only?: boolean;
   reusePort?: boolean;
+}
+
+export interface UnixListenOptions {
+  /** A socket file path, or on Linux an abstract socket name starting with '\0'. */
+  path: string;
+  backlog?: number;
+  /** Give every user read (readableAll) or write (writableAll) permission on the socket file. */
+  readableAll?: boolean;
+  writableAll?: boolean;
 }
 
 export interface AddressInfo {
@@ -34,7 +43,7 @@ export interface NativeServerOptions extends EngineOptions {
 export class NativeServer extends EventEmitter {
   private readonly id: number;
   private readonly live = new Map<number, Exchange>();
-  private bound: AddressInfo | null = null;
+  private bound: AddressInfo | string | null = null;
   private closing = false;
   /** @internal */
   readonly highWaterMark: number;
@@ -50,27 +59,50 @@ export class NativeServer extends EventEmitter {
     return this.bound !== null;
   }
 
-  /** Binds synchronously (address() is valid on return); 'listening' is emitted on the next tick. */
-  listen(options: ListenOptions = {}): AddressInfo {
+  /**
+   * Binds synchronously (address() is valid on return); 'listening' is emitted on the next tick.
+   * A unix socket path returns the path; the socket file is removed again by close().
+   */
+  listen(options: UnixListenOptions): string;
+  listen(options?: ListenOptions): AddressInfo;
+  listen(options: ListenOptions | UnixListenOptions = {}): AddressInfo | string {
     if (this.bound) throw Object.assign(new Error('Listen method has been called more than once without closing.'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
+    const bound = 'path' in options ? this.bindPath(options) : this.bindPort(options);
+    this.bound = bound;
+    this.closing = false;
+    process.nextTick(() => this.emit('listening'));
+    return bound;
+  }
+
+  private bindPort(options: ListenOptions): AddressInfo {
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${String(port)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
     }
     const host = options.host ?? '::';
-    let result: ListenResult;
     try {
-      result = binding.serverListen(this.id, host, port, options.backlog ?? 511, options.ipv6Only ?? false, options.reusePort ?? false);
+      const result = binding.serverListen(this.id, host, port, options.backlog ?? 511, options.ipv6Only ?? false, options.reusePort ?? false);
+      return { address: result.address, family: result.family, port: result.port };
     } catch (err) {
       throw listenError(err, host, port);
     }
-    this.bound = { address: result.address, family: result.family, port: result.port };
-    this.closing = false;
-    process.nextTick(() => this.emit('listening'));
-    return this.bound;
   }
 
-  address(): AddressInfo | null {
+  private bindPath(options: UnixListenOptions): string {
+    const { path } = options;
+    if (typeof path !== 'string' || path === '') {
+      throw Object.assign(new TypeError(`options.path must be a non-empty string. Received ${typeof path}.`), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    try {
+      binding.serverListenUnix(this.id, Buffer.from(path), options.backlog ?? 511, options.readableAll ?? false, options.writableAll ?? false);
+      return path;
+    } catch (err) {
+      throw listenError(err, path);
+    }
+  }
+
+  /** `{ address, family, port }`, or the path of a unix socket; null when not listening. */
+  address(): AddressInfo | string | null {
     return this.bound;
   }
 
@@ -178,13 +210,17 @@ function paramsOf(count: number, p0: unknown, p1: unknown, p2: unknown, p3: unkn
   }
 }
 
-/** A bind/listen failure as node reports it: `listen EADDRINUSE: address already in use :::8080`. */
-function listenError(err: unknown, host: string, port: number): Error {
+/**
+ * A bind/listen failure as node reports it: `listen EADDRINUSE: address already in use :::8080`,
+ * or for a unix socket (no port) `... /run/app.sock`.
+ */
+function listenError(err: unknown, address: string, port?: number): Error {
   const errno = (err as { errno?: number }).errno;
   if (typeof errno !== 'number') return err as Error;
   const [code, description] = getSystemErrorMap().get(errno) ?? ['UNKNOWN', 'unknown error'];
   const syscall = (err as { syscall?: string }).syscall === 'bind' ? 'listen' : String((err as { syscall?: string }).syscall);
-  return Object.assign(new Error(`${syscall} ${code}: ${description} ${host}:${port}`), { code, errno, syscall, address: host, port });
+  const where = port === undefined ? address : `${address}:${port}`;
+  return Object.assign(new Error(`${syscall} ${code}: ${description} ${where}`), { code, errno, syscall, address }, port === undefined ? {} : { port });
 }
 
 /** Start a fast-path server: `serve(handler)` or `serve(options, handler)`; call `listen()` on it. */

@@ -7,7 +7,7 @@ export class AppServer {
   address(): AddressInfo {
     const address = this.server.address();
     if (address === null) throw new Error('pyre: the server is closed');
-    return address;
+    return address as AddressInfo; // app.listen() binds a TCP port, never a path
   }
 
   /** Stops accepting; resolves once in-flight requests have finished and connections closed. */

@@ -116,8 +116,17 @@ export class RawClient {
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+    return RawClient.open({ port, host });
+  }
+
+  /** A connection to a unix domain socket. */
+  static connectPath(path: string): Promise<RawClient> {
+    return RawClient.open({ path });
+  }
+
+  private static open(options: net.NetConnectOpts): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host });
+      const socket = net.connect(options);
       socket.once('connect', () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });

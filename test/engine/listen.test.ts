@@ -1,6 +1,6 @@
 // Listening, addresses and shutdown of the fast-path server.
 import * as net from 'node:net';
-import { NativeServer } from '../../src/engine/server';
+import { type AddressInfo, NativeServer } from '../../src/engine/server';
 import { RawClient, echoTarget, eventually, getOnce, startServer, stopAll, stopServer } from './helpers';
 
 afterEach(stopAll);
@@ -35,10 +35,10 @@ describe('listen', () => {
 
   test('a host name ("localhost") resolves and binds', async () => {
     const { server, port } = startServer(echoTarget, {}, { host: 'localhost' });
-    const address = server.address();
-    expect(address?.port).toBe(port);
-    expect(['127.0.0.1', '::1']).toContain(address?.address);
-    expect((await getOnce(port, '/name', address?.address)).status).toBe(200);
+    const address = server.address() as AddressInfo;
+    expect(address.port).toBe(port);
+    expect(['127.0.0.1', '::1']).toContain(address.address);
+    expect((await getOnce(port, '/name', address.address)).status).toBe(200);
   });
 
   test("'listening' is emitted after listen()", async () => {

@@ -33,11 +33,11 @@ export class ExchangeTransport implements Transport {
   }
   remote(): [string, number] {
     const info = this.exchange.socket();
-    return [info.remoteAddress, info.remotePort];
+    return [info.remoteAddress ?? '', info.remotePort ?? 0];
   }
   local(): [string, number] {
     const info = this.exchange.socket();
-    return [info.localAddress, info.localPort];
+    return [info.localAddress ?? '', info.localPort ?? 0];
   }
 
   /** One abort hook on the exchange, shared by body reading and streaming. */
