@@ -117,7 +117,7 @@ export class Server extends EventEmitter {
 
   private handle(exchange: Exchange): void {
     const socket = this.sockets.of(exchange.connection);
-    socket.active();
+    socket.requestStarted();
     const { Request, Response } = this.prototypes;
     const req = new Request(exchange, socket, this.requestOptions);
     const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);

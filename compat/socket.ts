@@ -26,6 +26,8 @@ export class PyreSocket {
   /** The inactivity timeout set by setTimeout() (or the server's `timeout`), ms; 0 = none. */
   timeout = 0;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** Requests on the connection whose responses are not complete. */
+  private unanswered = 0;
   private info: SocketInfo | null = null;
 
   constructor(
@@ -110,18 +112,16 @@ export class PyreSocket {
     throw new Error('pyre: raw socket writes are not supported; write through the response object');
   }
 
-  /** node's socket.setTimeout: 'timeout' after `ms` without traffic (requests, body data, response writes); 0 turns it off. */
+  /**
+   * node's socket.setTimeout: 'timeout' after `ms` without traffic (requests, body data, response
+   * writes); 0 turns it off. Between requests the engine's keepAliveTimeout governs the
+   * connection instead (node switches the socket's timeout to it there).
+   */
   setTimeout(ms: number, callback?: () => void): this {
-    this.timeout = ms;
+    this.timeout = ms > 0 && Number.isFinite(ms) ? ms : 0;
     if (callback) this.once('timeout', callback);
-    if (this.idleTimer !== null) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = null;
-    }
-    if (ms > 0 && Number.isFinite(ms) && !this.destroyed) {
-      this.idleTimer = setTimeout(() => this.timedOut(), ms);
-      this.idleTimer.unref();
-    }
+    this.stopIdleTimer();
+    if (this.timeout > 0 && !this.destroyed) this.startIdleTimer();
     return this;
   }
 
@@ -145,10 +145,20 @@ export class PyreSocket {
     if (this.idleTimer !== null) this.idleTimer.refresh();
   }
 
+  /** @internal A request arrived: the inactivity timeout runs while it is answered. */
+  requestStarted(): void {
+    this.unanswered++;
+    if (this.idleTimer !== null) this.idleTimer.refresh();
+    else if (this.timeout > 0) this.startIdleTimer();
+  }
+
   /** @internal A response on the connection is complete: it no longer owns the socket. */
   responded(response: object): void {
     if (this._httpMessage === response) this._httpMessage = null;
-    if (this.idleTimer !== null) this.idleTimer.refresh();
+    this.unanswered--;
+    if (this.idleTimer === null) return;
+    if (this.unanswered > 0) this.idleTimer.refresh();
+    else this.stopIdleTimer();
   }
 
   /** @internal The engine refused a request on this connection and answered it: nothing more can be written. */
@@ -161,11 +171,20 @@ export class PyreSocket {
     this.destroyed = true;
     this.readable = false;
     this.writable = false;
+    this.stopIdleTimer();
+    process.nextTick(() => this.emit('close', false));
+  }
+
+  private startIdleTimer(): void {
+    this.idleTimer = setTimeout(() => this.timedOut(), this.timeout);
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
     if (this.idleTimer !== null) {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
     }
-    process.nextTick(() => this.emit('close', false));
   }
 
   /** Node's http server on a socket timeout: tell the request, response and server; destroy if nobody listens. */
