@@ -88,7 +88,8 @@ export class PyreSocket {
     this.readable = false;
     this.writable = false;
     binding.destroy(this.token);
-    if (error) process.nextTick(() => this.emit('error', error));
+    // node's server listens for socket errors itself; here an unheard one must not crash the process.
+    if (error && this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', error));
     return this;
   }
 
