@@ -390,8 +390,9 @@ impl Conn {
     }
 
     /// The engine refused a request and has answered it: tell a server that watches client
-    /// errors, with node's error code, our reason, and what is left of the input (node's `err.rawPacket`). The answer is written
-    /// first, so a listener that destroys the socket does not cut it off.
+    /// errors, with node's error code, our reason, and what is left of the input (node's
+    /// `err.rawPacket`). The answer is written first, so a listener that destroys the socket
+    /// does not cut it off.
     fn report_client_error(&mut self, code: &str, reason: &str) {
         if self.closed || !self.server().watches(watch::CLIENT_ERROR) {
             return;
