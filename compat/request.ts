@@ -16,6 +16,8 @@ import {
 import { PyreSocket } from './socket';
 import type { UpgradeSocket } from './upgrade-socket';
 
+const nodeRead = IncomingMessage.prototype._read;
+
 export interface RequestOptions {
   /** Node's `joinDuplicateHeaders`: join repeated fields with ', ' instead of keeping the first. */
   joinDuplicateHeaders: boolean;
@@ -30,6 +32,8 @@ export interface PyreIncomingMessage extends IncomingMessage, Omit<IncomingInter
   _pyreOptions: RequestOptions;
   /** Node's flag for a request emitted as 'upgrade' (@types/node leaves it out). */
   upgrade: boolean;
+  /** The exchange that feeds the body, for a request that has one. */
+  _pyreBody: Exchange | null;
 }
 
 /** A request's socket: a PyreSocket (which feeds the request's body), or an UpgradeSocket for 'upgrade'. */
@@ -60,7 +64,39 @@ export class PyreIncomingMessage {
     }
     if (options.joinDuplicateHeaders) req.joinDuplicateHeaders = true;
     if (socket instanceof PyreSocket) socket.request = req as never;
-    if (!req.complete) PyreIncomingMessage.openStream(req);
+    if (!req.complete) {
+      req._pyreBody = exchange;
+      PyreIncomingMessage.openStream(req);
+    }
+  }
+
+  /** Node's _read resumes the socket; here each request's body flows from its own exchange. */
+  _read(size: number): void {
+    // A request node's server made (its prototype set to an Express app's, which inherits from ours).
+    if (this._pyreOptions === undefined) return nodeRead.call(this, size);
+    if (!this._consuming) {
+      this._readableState.readingMore = false;
+      this._consuming = true;
+    }
+    const exchange = this._pyreBody;
+    if (exchange === null) return;
+    if (exchange.ondata === null) PyreIncomingMessage.feedBody(this, exchange);
+    else exchange.resume();
+  }
+
+  /** Starts the body's flow: chunks are pushed as they come; a full buffer pauses the connection until _read. */
+  private static feedBody(req: PyreIncomingMessage, exchange: Exchange): void {
+    const socket = req.socket as unknown as PyreSocket;
+    exchange.ondata = (chunk) => {
+      socket.active();
+      if (!req.push(chunk)) exchange.pause();
+    };
+    exchange.onend = () => {
+      req.complete = true;
+      const trailers = exchange.rawTrailers();
+      if (trailers.length > 0) req._addHeaderLines(trailers, trailers.length);
+      req.push(null);
+    };
   }
 
   /** Node's rawHeaders, split from the head text on first use (maxHeadersCount applied). */
@@ -138,4 +174,5 @@ Object.assign(PyreIncomingMessage.prototype, {
   statusMessage: null,
   _consuming: false,
   _dumped: false,
+  _pyreBody: null,
 });

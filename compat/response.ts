@@ -108,13 +108,12 @@ export class PyreServerResponse {
     if (req.method === 'HEAD') res._hasBody = false;
     if (exchange.expectsContinue) res._expect_continue = true;
     if (exchange.httpVersion === '1.0') res.useChunkedEncodingByDefault = CHUNKED.test(String(req.headers.te ?? ''));
-    socket._httpMessage = res;
-    exchange.onabort = () => PyreServerResponse.connectionLost(res, socket);
+    socket._httpMessage = res as never;
+    exchange.onabort = () => PyreServerResponse.connectionLost(res);
   }
 
-  /** The client went away before the response was complete: what node does on socket close. */
-  private static connectionLost(res: PyreServerResponse, socket: PyreSocket): void {
-    socket.connectionLost();
+  /** The connection went away before the response was complete: what node does on socket close. */
+  private static connectionLost(res: PyreServerResponse): void {
     if (!res.req.destroyed) res.req.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     process.nextTick(emitClose, res);
   }
@@ -185,7 +184,8 @@ export class PyreServerResponse {
 
   /**
    * Node's _storeHeader: the fields as given plus Connection/Keep-Alive as node adds them. The
-   * engine adds Date and, when the fields declare no framing, Content-Length or chunked coding.
+   * engine adds Date (unless `sendDate` is false) and, when the fields declare no framing,
+   * Content-Length or chunked coding.
    */
   private static storeHead(res: PyreServerResponse, fields: (string | HeaderValue)[]): void {
     let lines = '';
@@ -249,6 +249,7 @@ export class PyreServerResponse {
       return true;
     }
     PyreServerResponse.startStream(this);
+    (this.socket as unknown as PyreSocket).active();
     const ok = this.exchange.write(toBody(chunk, encoding));
     if (!ok) PyreServerResponse.awaitDrain(this);
     return ok;
@@ -265,7 +266,7 @@ export class PyreServerResponse {
   private static startStream(res: PyreServerResponse): void {
     if (res.streaming) return;
     res.streaming = true;
-    res.exchange.writeHeadBlock(res.statusCode, res.head, res.declaresFraming ? -1 : res.declaredLength, res.statusMessage);
+    res.exchange.writeHeadBlock(res.statusCode, res.head, res.declaresFraming ? -1 : res.declaredLength, res.statusMessage, res.sendDate);
   }
 
   end(chunk?: Chunk | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
@@ -296,8 +297,9 @@ export class PyreServerResponse {
       PyreServerResponse.startStream(this);
       this.exchange.end(sent, this.trailerFields);
     } else {
-      this.exchange.respondBlock(this.statusCode, sent, this.head, this.statusMessage);
+      this.exchange.respondBlock(this.statusCode, sent, this.head, this.statusMessage, this.sendDate);
     }
+    (this.socket as unknown as PyreSocket).responded(this);
     PyreIncomingMessage.responseDone(this.req as unknown as PyreIncomingMessage);
     if (PyreServerResponse.awaited(this)) {
       process.nextTick(emitFinishAndClose, this);

@@ -3,9 +3,10 @@ import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConnectionEvents, connectionToken } from '../src/engine/binding';
 import type { Exchange } from '../src/engine/exchange';
 import type { EngineOptions } from '../src/engine/options';
-import { type AddressInfo, NativeServer } from '../src/engine/server';
+import { type AddressInfo, type ConnectionObserver, NativeServer } from '../src/engine/server';
 import { parseListenArguments } from './listen-arguments';
 import { ListenerPrototypes } from './app-prototypes';
 import { PyreIncomingMessage, type RequestOptions } from './request';
@@ -29,14 +30,65 @@ export interface ServerOptions {
 /** Node's defaults (Node 20). */
 const NODE_DEFAULTS = { keepAliveTimeout: 5000, headersTimeout: 60_000, requestTimeout: 300_000 };
 
+/**
+ * The server's sockets, one per connection it has heard of, by connection id. The engine
+ * reports every such connection's close, which lets its socket go: nothing is kept for
+ * connections that are gone.
+ */
+class Sockets implements ConnectionObserver {
+  private readonly open = new Map<number, PyreSocket>();
+  /** The connection events asked of the engine. */
+  private watching = ConnectionEvents.Close;
+
+  constructor(private readonly server: Server, private readonly native: NativeServer) {
+    native.watchConnections(this.watching, this);
+  }
+
+  /** Also hear of `events` from now on. */
+  watch(events: ConnectionEvents): void {
+    if ((this.watching & events) === events) return;
+    this.watching |= events;
+    this.native.watchConnections(this.watching, this);
+  }
+
+  /** The connection's socket, made the first time the server hears of the connection. */
+  of(connection: number): PyreSocket {
+    let socket = this.open.get(connection);
+    if (socket === undefined) {
+      socket = new PyreSocket(connectionToken(connection), this.server);
+      this.open.set(connection, socket);
+      if (this.server.timeout > 0) socket.setTimeout(this.server.timeout);
+    }
+    return socket;
+  }
+
+  connectionOpened(connection: number): void {
+    this.server.emit('connection', this.of(connection));
+  }
+
+  connectionClosed(connection: number): void {
+    const socket = this.open.get(connection);
+    if (socket === undefined) return;
+    this.open.delete(connection);
+    socket.connectionClosed();
+  }
+
+  clientError(connection: number, code: string, reason: string, rawPacket: Buffer): void {
+    const socket = this.of(connection);
+    socket.refused();
+    const message = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'Request timeout' : `Parse Error: ${reason}`;
+    this.server.emit('clientError', Object.assign(new Error(message), { code, reason, rawPacket }), socket);
+  }
+}
+
 export class Server extends EventEmitter {
   private readonly native: NativeServer;
   private readonly engineOptions: EngineOptions;
   private readonly requestOptions: RequestOptions;
-  /** Node's server.timeout: kept for code that reads it back; the engine's own timeouts apply. */
-  timeout = 0;
   /** The unix socket path listen() was last given (node's `_pipeName`). */
   private pipeName: string | null = null;
+  private readonly sockets: Sockets;
+  private idleTimeout = 0;
   /** The prototypes req/res are made with: see app-prototypes.ts. */
   private readonly prototypes = new ListenerPrototypes();
 
@@ -57,15 +109,19 @@ export class Server extends EventEmitter {
     this.native = new NativeServer((exchange) => this.handle(exchange), this.engineOptions);
     this.native.on('listening', () => this.emit('listening'));
     this.native.on('close', () => this.emit('close'));
+    this.sockets = new Sockets(this, this.native);
     this.on('newListener', (event: string | symbol, added: unknown) => {
       if (event === 'request' || event === 'checkContinue') this.prototypes.added(added);
+      else if (event === 'connection') this.sockets.watch(ConnectionEvents.Accept);
+      else if (event === 'clientError') this.sockets.watch(ConnectionEvents.ClientError);
     });
     if (listener) this.on('request', listener);
   }
 
   private handle(exchange: Exchange): void {
     if (exchange.wantsUpgrade && this.upgrade(exchange)) return;
-    const socket = new PyreSocket(exchange, this);
+    const socket = this.sockets.of(exchange.connection);
+    socket.requestStarted();
     const { Request, Response } = this.prototypes;
     const req = new Request(exchange, socket, this.requestOptions);
     const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);
@@ -147,6 +203,19 @@ export class Server extends EventEmitter {
     const count = this.native.connections;
     process.nextTick(() => callback(null, count));
     return this;
+  }
+
+  /**
+   * Node's server.timeout: each connection accepted afterwards gets `socket.setTimeout(timeout)`.
+   * While it is set the engine reports every accepted connection, so a connection that never
+   * sends a request times out too.
+   */
+  get timeout(): number {
+    return this.idleTimeout;
+  }
+  set timeout(ms: number) {
+    this.idleTimeout = ms;
+    if (ms > 0) this.sockets.watch(ConnectionEvents.Accept);
   }
 
   setTimeout(ms: number, callback?: () => void): this {

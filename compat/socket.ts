@@ -1,12 +1,13 @@
-// The `socket` that req/res expose. There is no net.Socket on the fast path: the engine owns the
-// connection. This light stand-in answers what Express, Fastify, on-finished and body parsers
-// read (addresses, `encrypted`, `destroyed`, 'close'/'error' events, pause/resume for request
-// bodies) and maps the few actions that make sense (destroy, end, timeouts) onto the exchange.
+// The `socket` that req/res expose: one per connection, shared by every request on it, as node's
+// net.Socket is. There is no net.Socket on the fast path: the engine owns the connection. This
+// light stand-in answers what Express, Fastify, on-finished and graceful-shutdown code read
+// (addresses, `encrypted`, `destroyed`, 'close'/'timeout' events) and maps the actions that make
+// sense (destroy, end, pause/resume, timeouts) onto the engine's connection. Request bodies are
+// fed per request (request.ts), not through the socket.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import type { Exchange } from '../src/engine/exchange';
-import type { SocketInfo } from '../src/engine/binding';
-import { type IncomingInternals, NODE_HIGH_WATER_MARK } from './node-internals';
+import { binding, type SocketInfo } from '../src/engine/binding';
+import { NODE_HIGH_WATER_MARK } from './node-internals';
 
 /**
  * The members of EventEmitter the class inherits at run time (see the end of the file); its
@@ -26,18 +27,20 @@ export class PyreSocket {
   readable = true;
   writable = true;
   destroyed = false;
-  /** Node's response currently owning the socket (on-finished and others read it). */
-  _httpMessage: object | null = null;
-  /** The inactivity timeout asked for by setTimeout(); the engine's own timeouts enforce the limits. */
-  timeout = 0;
-  /** Request body chunks flow once someone reads: see IncomingMessage._read → resume(). */
-  private reading = false;
-  private closeEmitted = false;
-  /** The request whose body this socket feeds. */
+  /** Node's response currently owning the socket (on-finished and shutdown helpers read it); null between requests. */
+  _httpMessage: (EventEmitter & { shouldKeepAlive?: boolean; headersSent?: boolean }) | null = null;
+  /** The latest request on the connection (node's parser.incoming): told of timeouts while incomplete. */
   request: IncomingMessage | null = null;
+  /** The inactivity timeout set by setTimeout() (or the server's `timeout`), ms; 0 = none. */
+  timeout = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** Requests on the connection whose responses are not complete. */
+  private unanswered = 0;
+  private info: SocketInfo | null = null;
 
   constructor(
-    private readonly exchange: Exchange,
+    /** The engine's token for the connection itself (see binding.ts connectionToken). */
+    private readonly token: number,
     readonly server: EventEmitter,
   ) {}
 
@@ -50,89 +53,84 @@ export class PyreSocket {
   /** Node's server pauses a socket under pipelining; IncomingMessage._read checks it. */
   declare readonly _paused: boolean;
 
-  private get info(): SocketInfo {
-    return this.exchange.socket();
+  /** Addresses, asked of the engine once (node caches them too). */
+  private get addresses(): SocketInfo {
+    if (this.info === null) this.info = binding.socketInfo(this.token);
+    return this.info;
   }
   get remoteAddress(): string | undefined {
-    return this.info.remoteAddress;
+    return this.addresses.remoteAddress;
   }
   // A unix socket connection has none of these, as in node.
   get remotePort(): number | undefined {
-    return this.info.remotePort;
+    return this.addresses.remotePort;
   }
   get remoteFamily(): string | undefined {
-    return this.info.remoteFamily;
+    return this.addresses.remoteFamily;
   }
   get localAddress(): string | undefined {
-    return this.info.localAddress;
+    return this.addresses.localAddress;
   }
   get localPort(): number | undefined {
-    return this.info.localPort;
+    return this.addresses.localPort;
   }
-  address(): { address: string; family: string; port: number } | Record<string, never> {
-    return socketAddress(this.info);
-  }
-
-  /** Start or continue the request body's flow (IncomingMessage._read calls this). */
-  resume(): this {
-    if (!this.reading) {
-      this.reading = true;
-      this.exchange.ondata = (chunk) => this.deliverBody(chunk);
-      this.exchange.onend = () => this.deliverEnd();
-    } else {
-      this.exchange.resume();
-    }
-    return this;
+  address(): ReturnType<typeof socketAddress> {
+    return socketAddress(this.addresses);
   }
 
-  private deliverBody(chunk: Buffer): void {
-    // A full request buffer stops the connection; IncomingMessage._read resumes it.
-    if (this.request !== null && !this.request.push(chunk)) this.exchange.pause();
-  }
-
-  private deliverEnd(): void {
-    const request = this.request;
-    if (request === null) return;
-    request.complete = true;
-    const trailers = this.exchange.rawTrailers();
-    if (trailers.length > 0) (request as IncomingMessage & IncomingInternals)._addHeaderLines(trailers, trailers.length);
-    request.push(null);
-  }
-
-  /** Stop reading the request body (the request's buffer is full). */
+  /** Stop reading the connection (request bodies flow again when their stream is read). */
   pause(): this {
-    this.exchange.pause();
+    if (!this.destroyed) binding.pause(this.token);
     return this;
   }
 
-  /** Closes the connection at once, as net.Socket#destroy does. */
+  resume(): this {
+    if (!this.destroyed) binding.resume(this.token);
+    return this;
+  }
+
+  /** Closes the connection at once, as net.Socket#destroy does; its unfinished request aborts. 'close' follows. */
   destroy(error?: Error): this {
     if (this.destroyed) return this;
     this.destroyed = true;
     this.readable = false;
     this.writable = false;
-    this.exchange.destroy();
-    if (error) process.nextTick(() => this.emit('error', error));
-    this.emitClose();
+    binding.destroy(this.token);
+    // node's server listens for socket errors itself; here an unheard one must not crash the process.
+    if (error && this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', error));
     return this;
   }
 
-  /** Half-close: the response finishes and the connection closes after it. */
+  /**
+   * Half-close: no more requests are read, and the connection closes once the responses owed
+   * are sent (a response not yet started says `Connection: close`). Data given is not sent: the
+   * engine frames everything on the connection.
+   */
   end(): this {
-    const response = this._httpMessage as { shouldKeepAlive?: boolean; finished?: boolean } | null;
-    if (response && !response.finished) response.shouldKeepAlive = false;
-    else this.destroy();
+    if (!this.writable) return this;
+    this.writable = false;
+    const response = this._httpMessage;
+    if (response !== null && !response.headersSent) response.shouldKeepAlive = false;
+    binding.endConnection(this.token);
     return this;
   }
 
-  /** The engine writes framed responses only; raw bytes would corrupt the framing. */
+  /** The engine writes framed responses only; raw bytes would corrupt the framing. After end() (or a refused request) it is a no-op. */
   write(): boolean {
+    if (!this.writable) return false;
     throw new Error('pyre: raw socket writes are not supported; write through the response object');
   }
 
+  /**
+   * node's socket.setTimeout: 'timeout' after `ms` without traffic (requests, body data, response
+   * writes); 0 turns it off. Between requests the engine's keepAliveTimeout governs the
+   * connection instead (node switches the socket's timeout to it there).
+   */
   setTimeout(ms: number, callback?: () => void): this {
-    this.timeout = ms;
+    this.timeout = ms > 0 && Number.isFinite(ms) ? ms : 0;
     if (callback) this.once('timeout', callback);
+    this.stopIdleTimer();
+    if (this.timeout > 0 && !this.destroyed) this.startIdleTimer();
     return this;
   }
 
@@ -151,19 +149,62 @@ export class PyreSocket {
   cork(): void {}
   uncork(): void {}
 
-  /** @internal The engine reported the connection gone. */
-  connectionLost(): void {
-    if (this.destroyed) return;
+  /** @internal Traffic on the connection: the inactivity timeout starts over (re-armed if it had fired). */
+  active(): void {
+    if (this.idleTimer !== null) this.idleTimer.refresh();
+  }
+
+  /** @internal A request arrived: the inactivity timeout runs while it is answered. */
+  requestStarted(): void {
+    this.unanswered++;
+    if (this.idleTimer !== null) this.idleTimer.refresh();
+    else if (this.timeout > 0) this.startIdleTimer();
+  }
+
+  /** @internal A response on the connection is complete: it no longer owns the socket. */
+  responded(response: object): void {
+    if (this._httpMessage === response) this._httpMessage = null;
+    this.unanswered--;
+    if (this.idleTimer === null) return;
+    if (this.unanswered > 0) this.idleTimer.refresh();
+    else this.stopIdleTimer();
+  }
+
+  /** @internal The engine refused a request on this connection and answered it: nothing more can be written. */
+  refused(): void {
+    this.writable = false;
+  }
+
+  /** @internal The engine reports the connection closed: 'close', once. */
+  connectionClosed(): void {
     this.destroyed = true;
     this.readable = false;
     this.writable = false;
-    this.emitClose();
+    this.stopIdleTimer();
+    process.nextTick(() => this.emit('close', false));
   }
 
-  private emitClose(): void {
-    if (this.closeEmitted) return;
-    this.closeEmitted = true;
-    process.nextTick(() => this.emit('close', false));
+  private startIdleTimer(): void {
+    this.idleTimer = setTimeout(() => this.timedOut(), this.timeout);
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+  }
+
+  /** Node's http server on a socket timeout: tell the request, response and server; destroy if nobody listens. */
+  private timedOut(): void {
+    const request = this.request;
+    const requestHeard = request !== null && !request.complete && request.emit('timeout', this);
+    const response = this._httpMessage;
+    const responseHeard = response !== null && response.emit('timeout', this);
+    const serverHeard = this.server.emit('timeout', this);
+    if (!requestHeard && !responseHeard && !serverHeard) this.destroy();
+    this.emit('timeout');
   }
 }
 

@@ -20,7 +20,17 @@ pub struct Callbacks {
     async_context: sys::napi_async_context,
 }
 
-pub const CALLBACK_NAMES: [&str; 6] = ["onRequest", "onData", "onEnd", "onAbort", "onDrain", "onIdle"];
+pub const CALLBACK_NAMES: [&str; 9] = [
+    "onRequest",
+    "onData",
+    "onEnd",
+    "onAbort",
+    "onDrain",
+    "onIdle",
+    "onConnection",
+    "onConnectionClose",
+    "onClientError",
+];
 
 #[derive(Clone, Copy)]
 pub enum Cb {
@@ -30,6 +40,10 @@ pub enum Cb {
     Abort = 3,
     Drain = 4,
     Idle = 5,
+    /// The connection events below are called only for servers that watch them (server.rs `watch`).
+    Connection = 6,
+    ConnectionClose = 7,
+    ClientError = 8,
 }
 
 impl Callbacks {

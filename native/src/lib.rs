@@ -50,7 +50,7 @@ pub mod fuzzing {
 use napi::sys;
 use napi_args::{Args, BytesArg};
 
-use crate::connection::{split_token, Conn};
+use crate::connection::{split_token, Conn, ResponseHead};
 use crate::limits::Limits;
 
 /// Throws a JavaScript Error and returns nothing.
@@ -204,36 +204,54 @@ unsafe extern "C" fn server_set_limits(env: sys::napi_env, info: sys::napi_callb
     undefined(env)
 }
 
+/// serverWatch(server, events): the connection events (server.rs `watch` bits) JavaScript hears of.
+unsafe extern "C" fn server_watch(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    if let Some(s) = server::server(a.u32(0)) {
+        s.watching = a.u32(1);
+    }
+    undefined(env)
+}
+
 unsafe extern "C" fn server_destroy(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<1>::get(env, info);
     server::destroy_server(a.u32(0));
     undefined(env)
 }
 
-/// The status line's reason (given, or the standard phrase) and the header block (text, or
-/// the id of a registered block), with what the block says about framing.
+/// Bit of the status argument of respond/writeHead that leaves out the Date line (node's
+/// `res.sendDate = false`); the status code is the low 16 bits (src/engine/binding.ts StatusOption).
+const STATUS_NO_DATE: u32 = 1 << 16;
+
+/// The status code and whether to send Date, from the status argument.
+fn split_status(word: u32) -> (u16, bool) {
+    (word as u16, word & STATUS_NO_DATE == 0)
+}
+
+/// The response head from arguments 1..=3: the status word, the status line's reason (given, or
+/// the standard phrase) and the header block (text, or the id of a registered block).
 unsafe fn with_head<T>(
     a: &Args<5>,
-    status: u16,
-    f: impl FnOnce(&[u8], &[u8], &writer::BlockInfo) -> Result<T, &'static str>,
+    f: impl FnOnce(&ResponseHead) -> Result<T, &'static str>,
 ) -> Result<T, &'static str> {
+    let (status, send_date) = split_status(a.u32(1));
     let given = (!a.is_undefined(2)).then(|| a.bytes(2, BytesArg::Reason));
     let reason = given.as_deref().unwrap_or(writer::status_phrase(status).as_bytes());
     if a.is_number(3) {
-        return blocks::with(a.u32(3), |block, info| f(reason, block, info)).unwrap_or(Err("unknown header block"));
+        return blocks::with(a.u32(3), |block, &info| f(&ResponseHead { status, reason, block, info, send_date }))
+            .unwrap_or(Err("unknown header block"));
     }
     let block = a.bytes(3, BytesArg::Head);
     let info = writer::scan_block(&block)?;
-    f(reason, &block, &info)
+    f(&ResponseHead { status, reason, block: &block, info, send_date })
 }
 
 /// respond(token, status, reason | undefined, head | blockId, body)
 unsafe extern "C" fn respond(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<5>::get(env, info);
-    let status = a.u32(1) as u16;
     on_conn(env, a.f64(0), |conn, seq| {
         let body = a.bytes(4, BytesArg::Body);
-        with_head(&a, status, |reason, block, block_info| conn.respond(seq, status, reason, block, block_info, &body))?;
+        with_head(&a, |head| conn.respond(seq, head, &body))?;
         Ok(undefined(env))
     })
 }
@@ -241,13 +259,10 @@ unsafe extern "C" fn respond(env: sys::napi_env, info: sys::napi_callback_info) 
 /// writeHead(token, status, reason | undefined, head | blockId, contentLength)
 unsafe extern "C" fn write_head(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<5>::get(env, info);
-    let status = a.u32(1) as u16;
     let length = a.f64(4);
     on_conn(env, a.f64(0), |conn, seq| {
         let length = (length >= 0.0).then_some(length as u64);
-        with_head(&a, status, |reason, block, block_info| {
-            conn.write_head(seq, status, reason, block, block_info, length)
-        })?;
+        with_head(&a, |head| conn.write_head(seq, head, length))?;
         Ok(undefined(env))
     })
 }
@@ -353,6 +368,16 @@ unsafe extern "C" fn destroy(env: sys::napi_env, info: sys::napi_callback_info) 
     undefined(env)
 }
 
+/// endConnection(token): no more requests are read on the token's connection; it closes once
+/// the responses owed are sent (node's `socket.end()` under a server).
+unsafe extern "C" fn end_connection(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    if let Some((conn, _)) = conn_of(a.f64(0)) {
+        conn.stop_reading_requests();
+    }
+    undefined(env)
+}
+
 /// socketInfo(token) -> { remoteAddress, remotePort, remoteFamily, localAddress, localPort }
 unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<1>::get(env, info);
@@ -373,7 +398,7 @@ unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_in
 
 type RawFn = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
-const EXPORTS: [(&str, RawFn); 22] = [
+const EXPORTS: [(&str, RawFn); 24] = [
     ("serverCreate", server_create),
     ("serverListen", server_listen),
     ("serverListenUnix", server_listen_unix),
@@ -383,6 +408,7 @@ const EXPORTS: [(&str, RawFn); 22] = [
     ("serverConnectionCount", server_connection_count),
     ("serverSetLimits", server_set_limits),
     ("serverDestroy", server_destroy),
+    ("serverWatch", server_watch),
     ("respond", respond),
     ("writeHead", write_head),
     ("write", write),
@@ -393,6 +419,7 @@ const EXPORTS: [(&str, RawFn); 22] = [
     ("pause", pause),
     ("resume", resume),
     ("destroy", destroy),
+    ("endConnection", end_connection),
     ("socketInfo", socket_info),
     ("registerBlock", register_block),
     ("releaseBlock", release_block),
@@ -420,4 +447,17 @@ pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_word_carries_the_date_option() {
+        assert_eq!(split_status(200), (200, true));
+        assert_eq!(split_status(204 | STATUS_NO_DATE), (204, false));
+        // Out-of-range codes stay out of range, to be refused by start_response.
+        assert_eq!(split_status(70_000).0, 4464);
+    }
 }

@@ -45,15 +45,18 @@ pub struct Head {
     pub upgrade: bool,
 }
 
-/// Why a head was refused: the status to answer with and a short reason for the body.
+/// Why a head was refused: the status to answer with, a short reason for the body, and the
+/// error code node's parser (llhttp) reports for the same fault (`ERR_PYRE_*` where node has
+/// no such rule), for 'clientError' listeners.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reject {
     pub status: u16,
     pub reason: &'static str,
+    pub code: &'static str,
 }
 
-const fn reject(status: u16, reason: &'static str) -> Reject {
-    Reject { status, reason }
+const fn reject(status: u16, reason: &'static str, code: &'static str) -> Reject {
+    Reject { status, reason, code }
 }
 
 /// Headers parsed on the stack before falling back to the configured maximum.
@@ -90,7 +93,7 @@ fn finish(
         Err(err) => return Err(parse_error(buf, err)),
     };
     if len > limits.max_header_size {
-        return Err(reject(431, "request header fields too large"));
+        return Err(reject(431, "request header fields too large", "HPE_HEADER_OVERFLOW"));
     }
     check_line_endings(&buf[..len])?;
     let base = buf.as_ptr() as usize;
@@ -98,7 +101,7 @@ fn finish(
     let method = req.method.unwrap_or_default().as_bytes();
     let target = req.path.unwrap_or_default().as_bytes();
     if target.len() > limits.max_url_length {
-        return Err(reject(414, "URI too long"));
+        return Err(reject(414, "URI too long", "HPE_HEADER_OVERFLOW"));
     }
     check_target(method, target)?;
     let http11 = req.version == Some(1);
@@ -122,7 +125,7 @@ fn finish(
                 if trim(value).eq_ignore_ascii_case(b"100-continue") {
                     expect_continue = true;
                 } else {
-                    return Err(reject(417, "unsupported expectation"));
+                    return Err(reject(417, "unsupported expectation", "ERR_PYRE_EXPECTATION"));
                 }
             }
             7 if name.eq_ignore_ascii_case(b"upgrade") => upgrade_header = true,
@@ -133,10 +136,10 @@ fn finish(
         }
     }
     if hosts > 1 {
-        return Err(reject(400, "more than one Host header"));
+        return Err(reject(400, "more than one Host header", "ERR_PYRE_HOST"));
     }
     if hosts == 0 && http11 && limits.require_host {
-        return Err(reject(400, "missing Host header"));
+        return Err(reject(400, "missing Host header", "ERR_PYRE_HOST"));
     }
     let framing = framing.resolve(http11, limits)?;
     let keep_alive = !conn.close && (http11 || conn.keep_alive);
@@ -161,25 +164,36 @@ fn partial(buf: &[u8], limits: &Limits) -> Result<(), Reject> {
             let target = &buf[sp + 1..];
             let target = &target[..memchr(b' ', target).unwrap_or(target.len())];
             if target.len() > limits.max_url_length {
-                return Err(reject(414, "URI too long"));
+                return Err(reject(414, "URI too long", "HPE_HEADER_OVERFLOW"));
             }
         }
     }
     if buf.len() > limits.max_header_size {
-        return Err(reject(431, "request header fields too large"));
+        return Err(reject(431, "request header fields too large", "HPE_HEADER_OVERFLOW"));
     }
     Ok(())
 }
 
 fn parse_error(buf: &[u8], err: httparse::Error) -> Reject {
     match err {
-        httparse::Error::TooManyHeaders => reject(431, "too many header fields"),
-        httparse::Error::Version if is_other_http_version(buf) => reject(505, "HTTP version not supported"),
-        httparse::Error::HeaderName => reject(400, "invalid header field name"),
-        httparse::Error::HeaderValue => reject(400, "invalid header field value"),
-        httparse::Error::NewLine => reject(400, "invalid line ending"),
-        _ => reject(400, "malformed request line"),
+        httparse::Error::TooManyHeaders => reject(431, "too many header fields", "HPE_HEADER_OVERFLOW"),
+        httparse::Error::Version if is_other_http_version(buf) => {
+            reject(505, "HTTP version not supported", "HPE_INVALID_VERSION")
+        }
+        httparse::Error::HeaderName => reject(400, "invalid header field name", "HPE_INVALID_HEADER_TOKEN"),
+        httparse::Error::HeaderValue => reject(400, "invalid header field value", "HPE_INVALID_HEADER_TOKEN"),
+        httparse::Error::NewLine => reject(400, "invalid line ending", "HPE_LF_EXPECTED"),
+        // httparse says Token for both a bad method and a bad target: the method is the first word.
+        httparse::Error::Token if !starts_with_token(buf) => reject(400, "invalid method", "HPE_INVALID_METHOD"),
+        httparse::Error::Token => reject(400, "invalid request target", "HPE_INVALID_URL"),
+        _ => reject(400, "malformed request line", "HPE_INVALID_VERSION"),
     }
+}
+
+/// The request line starts with a method token followed by a space.
+fn starts_with_token(buf: &[u8]) -> bool {
+    let word = memchr(b' ', buf).map_or(buf, |sp| &buf[..sp]);
+    !word.is_empty() && word.len() < buf.len() && word.iter().all(|&b| is_token_byte(b))
 }
 
 /// A well-formed request line whose version is `HTTP/x.y` other than 1.0 and 1.1 (505 rather
@@ -201,8 +215,8 @@ fn is_other_http_version(buf: &[u8]) -> bool {
 /// Every line ends in CRLF: a bare CR or bare LF is a smuggling vector (RFC 9112 section 2.2).
 fn check_line_endings(head: &[u8]) -> Result<(), Reject> {
     match bare_line_ending(head) {
-        Some(b'\n') => Err(reject(400, "bare LF in request head")),
-        Some(_) => Err(reject(400, "bare CR in request head")),
+        Some(b'\n') => Err(reject(400, "bare LF in request head", "HPE_CR_EXPECTED")),
+        Some(_) => Err(reject(400, "bare CR in request head", "HPE_LF_EXPECTED")),
         None => Ok(()),
     }
 }
@@ -219,16 +233,16 @@ pub fn bare_line_ending(bytes: &[u8]) -> Option<u8> {
 /// Request-target forms of RFC 9112 section 3.2, in ASCII only.
 fn check_target(method: &[u8], target: &[u8]) -> Result<(), Reject> {
     if !target.is_ascii() {
-        return Err(reject(400, "non-ASCII byte in request target"));
+        return Err(reject(400, "non-ASCII byte in request target", "HPE_INVALID_URL"));
     }
     if method == b"CONNECT" {
-        return Err(reject(501, "CONNECT is not supported"));
+        return Err(reject(501, "CONNECT is not supported", "ERR_PYRE_CONNECT"));
     }
     match target[0] {
         b'/' => Ok(()),
         b'*' if target.len() == 1 && method == b"OPTIONS" => Ok(()),
         _ if is_absolute_http(target) => Ok(()),
-        _ => Err(reject(400, "invalid request target")),
+        _ => Err(reject(400, "invalid request target", "HPE_INVALID_URL")),
     }
 }
 
@@ -290,7 +304,7 @@ fn check_host(value: &[u8]) -> Result<(), Reject> {
     if value.iter().all(|&b| HOST_BYTES[b as usize]) {
         Ok(())
     } else {
-        Err(reject(400, "invalid Host header"))
+        Err(reject(400, "invalid Host header", "ERR_PYRE_HOST"))
     }
 }
 
@@ -331,11 +345,13 @@ impl FramingScan {
     fn content_length(&mut self, value: &[u8]) -> Result<(), Reject> {
         for item in value.split(|&b| b == b',').map(trim) {
             if item.is_empty() || item.len() > 19 || !item.iter().all(u8::is_ascii_digit) {
-                return Err(reject(400, "invalid Content-Length"));
+                return Err(reject(400, "invalid Content-Length", "HPE_INVALID_CONTENT_LENGTH"));
             }
             let n = item.iter().fold(0u64, |n, &d| n * 10 + (d - b'0') as u64);
             match self.length {
-                Some(prev) if prev != n => return Err(reject(400, "conflicting Content-Length values")),
+                Some(prev) if prev != n => {
+                    return Err(reject(400, "conflicting Content-Length values", "HPE_UNEXPECTED_CONTENT_LENGTH"))
+                }
                 _ => self.length = Some(n),
             }
         }
@@ -350,7 +366,7 @@ impl FramingScan {
             self.codings += 1;
             let name = coding.split(|&b| b == b';').next().map(trim).unwrap_or_default();
             if !name.iter().all(|&b| is_token_byte(b)) || name.is_empty() {
-                return Err(reject(400, "invalid Transfer-Encoding"));
+                return Err(reject(400, "invalid Transfer-Encoding", "HPE_INVALID_TRANSFER_ENCODING"));
             }
             self.last_is_chunked = coding.eq_ignore_ascii_case(b"chunked");
             if self.last_is_chunked {
@@ -360,7 +376,7 @@ impl FramingScan {
             }
         }
         if self.codings == 0 {
-            return Err(reject(400, "empty Transfer-Encoding"));
+            return Err(reject(400, "empty Transfer-Encoding", "HPE_INVALID_TRANSFER_ENCODING"));
         }
         Ok(())
     }
@@ -368,26 +384,32 @@ impl FramingScan {
     fn resolve(self, http11: bool, limits: &Limits) -> Result<Framing, Reject> {
         if self.codings > 0 {
             if self.length.is_some() {
-                return Err(reject(400, "both Content-Length and Transfer-Encoding"));
+                return Err(reject(400, "both Content-Length and Transfer-Encoding", "HPE_UNEXPECTED_CONTENT_LENGTH"));
             }
             if !http11 {
-                return Err(reject(400, "Transfer-Encoding in an HTTP/1.0 request"));
+                return Err(reject(400, "Transfer-Encoding in an HTTP/1.0 request", "HPE_INVALID_TRANSFER_ENCODING"));
             }
             if self.chunked_count > 1 || (self.chunked_count == 1 && !self.last_is_chunked) {
-                return Err(reject(400, "chunked must be the final transfer coding, once"));
+                return Err(reject(
+                    400,
+                    "chunked must be the final transfer coding, once",
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                ));
             }
             if self.other_coding {
                 // A coding we cannot decode; without a final chunked the length is unknowable too.
                 return Err(if self.last_is_chunked {
-                    reject(501, "unsupported transfer coding")
+                    reject(501, "unsupported transfer coding", "HPE_INVALID_TRANSFER_ENCODING")
                 } else {
-                    reject(400, "request body length unknown")
+                    reject(400, "request body length unknown", "HPE_INVALID_TRANSFER_ENCODING")
                 });
             }
             return Ok(Framing::Chunked);
         }
         match self.length {
-            Some(n) if limits.body_too_large(n) => Err(reject(413, "request body too large")),
+            Some(n) if limits.body_too_large(n) => {
+                Err(reject(413, "request body too large", "ERR_PYRE_BODY_TOO_LARGE"))
+            }
             Some(0) | None => Ok(Framing::None),
             Some(n) => Ok(Framing::Length(n)),
         }
@@ -526,6 +548,19 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(status(raw), expected, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn rejects_carry_node_error_codes() {
+        let code = |raw: &str| parse(raw).unwrap_err().code;
+        assert_eq!(code("G(T / HTTP/1.1\r\nHost: x\r\n\r\n"), "HPE_INVALID_METHOD");
+        assert_eq!(code("GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n"), "HPE_INVALID_URL");
+        assert_eq!(code("GET / HTTP/1.1\r\nHost: x\r\nA B: c\r\n\r\n"), "HPE_INVALID_HEADER_TOKEN");
+        assert_eq!(code("GET / HTTP/2.0\r\nHost: x\r\n\r\n"), "HPE_INVALID_VERSION");
+        assert_eq!(code("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\n"), "HPE_UNEXPECTED_CONTENT_LENGTH");
+        assert_eq!(code("GET / HTTP/1.1\r\n\r\n"), "ERR_PYRE_HOST");
+        let big = format!("GET / HTTP/1.1\r\nHost: x\r\nA: {}\r\n\r\n", "b".repeat(20_000));
+        assert_eq!(code(&big), "HPE_HEADER_OVERFLOW");
     }
 
     #[test]

@@ -18,6 +18,17 @@ use crate::uv;
 /// Connections accepted per readable event on the listener before yielding to the loop.
 const ACCEPT_BATCH: usize = 64;
 
+/// Connection events a server can ask to hear of (serverWatch; src/engine/binding.ts
+/// ConnectionEvents). Each costs a JavaScript call per connection, so none is on by default.
+pub mod watch {
+    /// onConnectionClose, for connections JavaScript has heard of.
+    pub const CLOSE: u32 = 1;
+    /// onConnection, when a connection is accepted.
+    pub const ACCEPT: u32 = 2;
+    /// onClientError, when the engine refuses a request and answers it itself.
+    pub const CLIENT_ERROR: u32 = 4;
+}
+
 pub struct Server {
     pub id: u32,
     pub lp: *mut uv::Loop,
@@ -31,6 +42,8 @@ pub struct Server {
     /// Accepting is suspended because the process ran out of file descriptors.
     accept_paused: bool,
     destroy_requested: bool,
+    /// The connection events JavaScript asked for (`watch` bits).
+    pub watching: u32,
 }
 
 struct Listener {
@@ -124,6 +137,10 @@ impl Server {
     /// Stopped listening: responses say Connection: close.
     pub fn closing(&self) -> bool {
         self.stopped
+    }
+
+    pub fn watches(&self, event: u32) -> bool {
+        self.watching & event != 0
     }
 
     pub fn connection_count(&self) -> usize {
@@ -252,8 +269,10 @@ impl Server {
         }
     }
 
-    fn accept(&mut self) {
-        let Some(listener) = &self.listener else { return };
+    /// Accepts a batch of connections; returns the ids of those JavaScript asked to hear of.
+    fn accept(&mut self) -> Vec<u32> {
+        let mut announce = Vec::new();
+        let Some(listener) = &self.listener else { return announce };
         let listen_fd = listener.fd;
         let no_delay = self.limits.no_delay && !listener.unix;
         for _ in 0..ACCEPT_BATCH {
@@ -277,7 +296,7 @@ impl Server {
                     self.pause_accepting();
                 }
                 // EAGAIN: drained. ECONNABORTED and the like: that client is gone; next event.
-                return;
+                return announce;
             }
             if self.limits.max_connections > 0 && self.conns.len() >= self.limits.max_connections {
                 // SAFETY: closing the socket we just accepted.
@@ -301,8 +320,28 @@ impl Server {
             // SAFETY: just allocated and registered.
             if !unsafe { (*conn).start(self.lp) } {
                 unsafe { (*conn).close(Abort::Closed) };
+            } else if self.watches(watch::ACCEPT) {
+                // SAFETY: started and registered; it closes only at a later flush point.
+                unsafe { (*conn).observed = true };
+                announce.push(id);
             }
         }
+        announce
+    }
+}
+
+/// Tells JavaScript of connections just accepted: after the accept loop, because a listener
+/// may close the listening socket.
+fn announce_connections(server: *mut Server, ids: &[u32]) {
+    if ids.is_empty() {
+        return;
+    }
+    // SAFETY: the server has these connections, so it cannot be freed while they are announced
+    // (JavaScript's closes are carried out at the next flush point).
+    let cbs = unsafe { &(*server).callbacks };
+    let _scope = cbs.scope();
+    for &id in ids {
+        cbs.call(Cb::Connection, &[cbs.number(id as f64)]);
     }
 }
 
@@ -338,6 +377,7 @@ pub fn create_server(lp: *mut uv::Loop, limits: Limits, callbacks: Callbacks) ->
         stopped: false,
         accept_paused: false,
         destroy_requested: false,
+        watching: 0,
     });
     server.sweep = uv::alloc_handle(uv::TIMER, &mut *server as *mut Server as *mut _);
     // SAFETY: fresh handle; unref'd so the sweep alone never keeps the process alive.
@@ -430,8 +470,9 @@ unsafe extern "C" fn on_accept(handle: *mut uv::Handle, status: c_int, _events: 
         return;
     }
     // SAFETY: the listener handle's data is its live server.
-    let server = &mut *uv::data::<Server>(handle);
-    server.accept();
+    let server = uv::data::<Server>(handle);
+    let accepted = (*server).accept();
+    announce_connections(server, &accepted);
     flush_dirty();
 }
 

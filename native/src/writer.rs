@@ -92,6 +92,8 @@ pub struct HeadParts<'a> {
     pub closing: bool,
     /// HTTP/1.0 client asking to keep the connection open.
     pub keep_alive_10: bool,
+    /// Add the engine's Date line (unless the block has one); off for node's `res.sendDate = false`.
+    pub send_date: bool,
     /// The event loop's clock (ms), which decides when the Date value is due for a refresh.
     pub loop_ms: u64,
 }
@@ -103,7 +105,7 @@ pub fn write_head(out: &mut Vec<u8>, parts: &HeadParts) {
     out.push(b' ');
     out.extend_from_slice(parts.reason);
     out.extend_from_slice(b"\r\n");
-    if !parts.info.has_date {
+    if parts.send_date && !parts.info.has_date {
         DATE.with(|d| out.extend_from_slice(d.borrow_mut().line(parts.loop_ms)));
     }
     out.extend_from_slice(parts.block);
@@ -161,6 +163,7 @@ pub fn write_error(out: &mut Vec<u8>, status: u16, reason: &str, loop_ms: u64) {
             add_chunked: false,
             closing: true,
             keep_alive_10: false,
+            send_date: true,
             loop_ms,
         },
     );
@@ -331,8 +334,7 @@ mod tests {
         }
     }
 
-    #[test]
-    fn writes_heads() {
+    fn head(send_date: bool) -> String {
         let info = BlockInfo::default();
         let mut out = Vec::new();
         write_head(
@@ -346,11 +348,22 @@ mod tests {
                 add_chunked: false,
                 closing: true,
                 keep_alive_10: false,
+                send_date,
                 loop_ms: 0,
             },
         );
-        let text = String::from_utf8(out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn writes_heads() {
+        let text = head(true);
         assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: "));
         assert!(text.ends_with(" GMT\r\nX: y\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn writes_heads_without_date_when_asked() {
+        assert_eq!(head(false), "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 5\r\nConnection: close\r\n\r\n");
     }
 }

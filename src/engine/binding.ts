@@ -32,6 +32,35 @@ export const enum AbortReason {
   Destroyed = 4,
 }
 
+/** Connection events a server asks to hear of with `serverWatch`; each costs a call per connection. */
+export const enum ConnectionEvents {
+  /** onConnectionClose, for every connection the server has heard of (a request or another event). */
+  Close = 1,
+  /** onConnection, as each connection is accepted. */
+  Accept = 2,
+  /** onClientError, when the engine refuses a request (and answers it itself). */
+  ClientError = 4,
+}
+
+/** Options carried above the status code in the `status` argument of respond/writeHead. */
+export const enum StatusOption {
+  /** No Date line (node's `res.sendDate = false`). */
+  NoDate = 0x10000,
+}
+
+/** Tokens are `connection id * 2^20 + request sequence` (native/src/connection/mod.rs SEQ_BITS). */
+const SEQUENCE_SPACE = 2 ** 20;
+
+/** The id of the connection a token belongs to. */
+export function connectionOf(token: number): number {
+  return Math.floor(token / SEQUENCE_SPACE);
+}
+
+/** A token naming a connection itself, for the calls that act on the connection (socketInfo, destroy, endConnection). */
+export function connectionToken(connection: number): number {
+  return connection * SEQUENCE_SPACE;
+}
+
 export interface NativeCallbacks {
   /**
    * A request head arrived. With a router, `route` (-1 not found, -2 method not allowed) and
@@ -49,6 +78,16 @@ export interface NativeCallbacks {
   onDrain(token: number): void;
   /** The server has stopped listening and its last connection has closed. */
   onIdle(): void;
+  /** A connection was accepted (ConnectionEvents.Accept). */
+  onConnection(connection: number): void;
+  /** A connection closed, after onAbort for its exchanges (ConnectionEvents.Close). */
+  onConnectionClose(connection: number): void;
+  /**
+   * The engine refused a malformed request and has answered it (ConnectionEvents.ClientError).
+   * `code` is the one node's parser gives the same fault (e.g. HPE_HEADER_OVERFLOW), or an
+   * ERR_PYRE_* code; `reason` the engine's own words; `rawPacket` the unparsed input.
+   */
+  onClientError(connection: number, code: string, reason: string, rawPacket: Buffer): void;
 }
 
 export interface NativeLimits {
@@ -106,10 +145,12 @@ export interface Binding {
   serverSetLimits(server: number, limits: NativeLimits): void;
   /** Frees the server once it has stopped listening and has no connections. */
   serverDestroy(server: number): void;
+  /** Which connection events (ConnectionEvents bits) the server's callbacks hear of. */
+  serverWatch(server: number, events: number): void;
 
   /**
-   * A complete response in one call. `reason` undefined: the standard phrase. `head` is the
-   * header block ("Name: value\r\n" lines) or the id of a registered one.
+   * A complete response in one call. `status` may carry StatusOption bits. `reason` undefined:
+   * the standard phrase. `head` is the header block ("Name: value\r\n" lines) or the id of a registered one.
    */
   respond(token: number, status: number, reason: string | undefined, head: string | number, body: string | Buffer | undefined): void;
   /** Starts a streamed response. `contentLength` -1 = unknown (chunked, or close-delimited for 1.0). */
@@ -133,6 +174,8 @@ export interface Binding {
   resume(token: number): void;
   /** Closes the exchange's connection at once. */
   destroy(token: number): void;
+  /** Reads no more requests on the token's connection; it closes once the responses owed are sent. */
+  endConnection(token: number): void;
   socketInfo(token: number): SocketInfo;
 
   // ---- router (framework) ----

@@ -1,6 +1,6 @@
 // One HTTP exchange on the fast path: the request as received and the response being made.
 // A single object per request keeps allocation low; the engine holds the bytes, JS holds a token.
-import { AbortReason, binding, RequestFlags, type SocketInfo } from './binding';
+import { AbortReason, binding, connectionOf, RequestFlags, type SocketInfo, StatusOption } from './binding';
 import { headerBlock, type HeadersInit, splitHeaderText, trailerBlock } from './headers';
 
 export type Body = string | Buffer | Uint8Array;
@@ -94,6 +94,10 @@ export class Exchange {
   get query(): string {
     const q = this.url.indexOf('?');
     return q === -1 ? '' : this.url.slice(q + 1);
+  }
+  /** The id of the connection the request came on: the same for every request of a keep-alive connection. */
+  get connection(): number {
+    return connectionOf(this.token);
   }
   get headersSent(): boolean {
     return this.state !== State.Head;
@@ -224,12 +228,13 @@ export class Exchange {
   /**
    * Like respond(), with `block` the header lines ("Name: value\r\n" each) already validated by
    * the caller (token names; values without CR, LF or NUL) or a registered block's id. The
-   * engine still checks the line structure, not each value's characters.
+   * engine still checks the line structure, not each value's characters. `sendDate` false: no
+   * Date line.
    */
-  respondBlock(status: number, body: Body | undefined, block: string | number, reason?: string): void {
+  respondBlock(status: number, body: Body | undefined, block: string | number, reason?: string, sendDate = true): void {
     if (this.abortReason) return this.finish();
     this.startResponse();
-    binding.respond(this.token, status, reason, block, body === undefined ? undefined : toBuffer(body));
+    binding.respond(this.token, sendDate ? status : status | StatusOption.NoDate, reason, block, body === undefined ? undefined : toBuffer(body));
     this.finish();
   }
 
@@ -238,11 +243,11 @@ export class Exchange {
     this.writeHeadBlock(status, headerBlock(headers), contentLength, reason);
   }
 
-  /** Like writeHead(), with a caller-validated `block` as for respondBlock(). */
-  writeHeadBlock(status: number, block: string | number, contentLength = -1, reason?: string): void {
+  /** Like writeHead(), with a caller-validated `block` and `sendDate` as for respondBlock(). */
+  writeHeadBlock(status: number, block: string | number, contentLength = -1, reason?: string, sendDate = true): void {
     if (this.abortReason) return;
     this.startResponse();
-    binding.writeHead(this.token, status, reason, block, contentLength);
+    binding.writeHead(this.token, sendDate ? status : status | StatusOption.NoDate, reason, block, contentLength);
     this.state = State.Streaming;
     // After 101 the connection's raw input is this exchange's body, until the peer ends it.
     if (status === 101) this.ended = false;

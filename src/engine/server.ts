@@ -1,7 +1,7 @@
 // The fast-path server: binds the engine to a handler that receives one Exchange per request.
 import { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
-import { type AbortReason, binding, type NativeCallbacks } from './binding';
+import { type AbortReason, binding, type ConnectionEvents, type ListenResult, type NativeCallbacks } from './binding';
 import { Exchange } from './exchange';
 import { type EngineOptions, resolveLimits } from './options';
 
@@ -31,6 +31,16 @@ export interface AddressInfo {
   port: number;
 }
 
+/** Hears of the connection events a server watches (see NativeServer.watchConnections). */
+export interface ConnectionObserver {
+  /** A connection was accepted; `connection` is the id Exchange.connection gives its requests. */
+  connectionOpened(connection: number): void;
+  /** A connection closed (after its unfinished exchanges heard onabort). */
+  connectionClosed(connection: number): void;
+  /** The engine refused a request on the connection and has answered it itself (see binding.ts onClientError). */
+  clientError(connection: number, code: string, reason: string, rawPacket: Buffer): void;
+}
+
 export interface NativeServerOptions extends EngineOptions {
   /** @internal Native router id (the framework's route table). */
   router?: number;
@@ -45,6 +55,7 @@ export class NativeServer extends EventEmitter {
   private readonly live = new Map<number, Exchange>();
   private bound: AddressInfo | string | null = null;
   private closing = false;
+  private observer: ConnectionObserver | null = null;
   /** @internal */
   readonly highWaterMark: number;
 
@@ -140,6 +151,15 @@ export class NativeServer extends EventEmitter {
     binding.serverSetLimits(this.id, resolveLimits(options, options.router ?? -1));
   }
 
+  /**
+   * Hear of connection events (ConnectionEvents bits; replaces the previous choice). Off by
+   * default: each event costs a call into JavaScript per connection.
+   */
+  watchConnections(events: ConnectionEvents, observer: ConnectionObserver): void {
+    this.observer = observer;
+    binding.serverWatch(this.id, events);
+  }
+
   /** @internal The exchange's response is complete: the engine sends nothing more for it. */
   release(token: number): void {
     this.live.delete(token);
@@ -194,6 +214,9 @@ export class NativeServer extends EventEmitter {
           process.nextTick(() => this.emit('close'));
         }
       },
+      onConnection: (connection) => this.observer?.connectionOpened(connection),
+      onConnectionClose: (connection) => this.observer?.connectionClosed(connection),
+      onClientError: (connection, code, reason, rawPacket) => this.observer?.clientError(connection, code, reason, rawPacket),
     };
   }
 }

@@ -132,6 +132,7 @@ impl Conn {
             Ok(None) => false,
             Err(reject) => {
                 self.refuse(reject.status, reject.reason);
+                self.report_client_error(reject.code, reject.reason);
                 false
             }
             Ok(Some(head)) => {
@@ -169,6 +170,7 @@ impl Conn {
         // SAFETY: see Conn::server; the exchange is the last in the queue.
         let (server, ex) = unsafe { (&*server, self.queue.back().unwrap()) };
         let cbs = &server.callbacks;
+        self.observed = true;
         let mut args = std::mem::take(&mut self.args);
         args.clear();
         args.extend([
@@ -216,11 +218,12 @@ impl Conn {
         });
         match progress {
             Err(err) => {
-                let (status, reason) = match err {
-                    ChunkError::Invalid(r) => (400, r),
-                    ChunkError::TooLarge => (413, "request body too large"),
+                let (status, reason, code) = match err {
+                    ChunkError::Invalid(r) => (400, r, "HPE_INVALID_CHUNK_SIZE"),
+                    ChunkError::TooLarge => (413, "request body too large", "ERR_PYRE_BODY_TOO_LARGE"),
                 };
                 self.body_error(seq, status, reason);
+                self.report_client_error(code, reason);
                 false
             }
             Ok(p) => {

@@ -10,12 +10,14 @@ use crate::chunked::Decoder;
 use crate::exchange::Exchange;
 use crate::js::Cb;
 use crate::parser;
-use crate::server::Server;
+use crate::server::{watch, Server};
 use crate::uv;
 
 mod input;
 mod output;
 mod timeouts;
+
+pub use output::ResponseHead;
 
 /// Bytes asked of the kernel per read: a connection starts small and grows while reads fill
 /// the room they are given (uploads), and shrinks back when it goes idle, so memory per idle
@@ -103,6 +105,9 @@ pub struct Conn {
     idle_since: u64,
     /// Loop time when the current request started (for requestTimeout).
     request_start: u64,
+    /// JavaScript has heard of this connection (a request, or a watched accept or client error),
+    /// so a server that watches closes hears of its close.
+    pub observed: bool,
 }
 
 fn token(conn: u32, seq: u32) -> f64 {
@@ -147,6 +152,7 @@ impl Conn {
             head_start: now,
             idle_since: now,
             request_start: now,
+            observed: false,
         })
     }
 
@@ -364,6 +370,11 @@ impl Conn {
         }
         self.closed = true;
         self.abort_queued(reason);
+        if self.observed && self.server().watches(watch::CLOSE) {
+            let cbs = &self.server().callbacks;
+            let _scope = cbs.scope();
+            cbs.call(Cb::ConnectionClose, &[cbs.number(self.id as f64)]);
+        }
         crate::server::forget_conn(self);
         if self.poll.is_null() {
             // Never started: nothing of libuv's to wait for.
@@ -381,6 +392,27 @@ impl Conn {
             uv::uv_close(self.poll, on_closed);
         }
         self.poll = std::ptr::null_mut();
+    }
+
+    /// The engine refused a request and has answered it: tell a server that watches client
+    /// errors, with node's error code, our reason, and what is left of the input (node's
+    /// `err.rawPacket`). The answer is written first, so a listener that destroys the socket
+    /// does not cut it off.
+    fn report_client_error(&mut self, code: &str, reason: &str) {
+        if self.closed || !self.server().watches(watch::CLIENT_ERROR) {
+            return;
+        }
+        self.observed = true;
+        self.flush();
+        let cbs = &self.server().callbacks;
+        let _scope = cbs.scope();
+        let args = [
+            cbs.number(self.id as f64),
+            cbs.latin1(code.as_bytes()),
+            cbs.latin1(reason.as_bytes()),
+            cbs.buffer(self.unread()),
+        ];
+        cbs.call(Cb::ClientError, &args);
     }
 
     /// Tells JavaScript about every exchange it still holds, and forgets them all.

@@ -6,6 +6,18 @@ use crate::exchange::{Exchange, Response};
 use crate::parser;
 use crate::writer::{self, BlockInfo, BodyFraming, HeadParts};
 
+/// A response head as JavaScript hands it over.
+pub struct ResponseHead<'a> {
+    pub status: u16,
+    /// The status line's reason phrase.
+    pub reason: &'a [u8],
+    /// The application's header lines, and what they say about framing.
+    pub block: &'a [u8],
+    pub info: BlockInfo,
+    /// Add the engine's Date line; false for node's `res.sendDate = false`.
+    pub send_date: bool,
+}
+
 impl Conn {
     // ---- writing (called from JavaScript through lib.rs) ----
 
@@ -41,19 +53,16 @@ impl Conn {
     pub(super) fn start_response(
         &mut self,
         idx: usize,
-        status: u16,
-        reason: &[u8],
-        block: &[u8],
-        info: &BlockInfo,
+        head: &ResponseHead,
         body_len: Option<u64>,
     ) -> CallResult<BodyFraming> {
+        let (status, reason, info) = (head.status, head.reason, head.info);
         if !(100..=999).contains(&status) {
             return Err("status code must be between 100 and 999");
         }
         if reason.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
             return Err("invalid character in status message");
         }
-        let info = *info;
         let loop_ms = self.server().now();
         // A closing server answers every request it has received, then lets the connection go.
         let last_owed = self.server().closing() && idx + 1 == self.queue.len();
@@ -111,12 +120,13 @@ impl Conn {
         let parts = HeadParts {
             status,
             reason,
-            block,
+            block: head.block,
             info: &info,
             add_length,
             add_chunked,
             closing: ex.close_after && status != 101,
             keep_alive_10: !ex.http11 && !ex.close_after,
+            send_date: head.send_date,
             loop_ms,
         };
         ex.response = Response::Streaming { framing, written: 0 };
@@ -135,33 +145,17 @@ impl Conn {
     }
 
     /// A complete response in one call.
-    pub fn respond(
-        &mut self,
-        seq: u32,
-        status: u16,
-        reason: &[u8],
-        block: &[u8],
-        info: &BlockInfo,
-        body: &[u8],
-    ) -> CallResult<()> {
+    pub fn respond(&mut self, seq: u32, head: &ResponseHead, body: &[u8]) -> CallResult<()> {
         let idx = self.live_index(seq)?;
-        let framing = self.start_response(idx, status, reason, block, info, Some(body.len() as u64))?;
+        let framing = self.start_response(idx, head, Some(body.len() as u64))?;
         self.body_bytes(idx, framing, body)?;
         self.finish_response(idx, b"");
         Ok(())
     }
 
-    pub fn write_head(
-        &mut self,
-        seq: u32,
-        status: u16,
-        reason: &[u8],
-        block: &[u8],
-        info: &BlockInfo,
-        length: Option<u64>,
-    ) -> CallResult<()> {
+    pub fn write_head(&mut self, seq: u32, head: &ResponseHead, length: Option<u64>) -> CallResult<()> {
         let idx = self.live_index(seq)?;
-        self.start_response(idx, status, reason, block, info, length)?;
+        self.start_response(idx, head, length)?;
         self.mark_dirty();
         Ok(())
     }

@@ -61,7 +61,9 @@ impl Conn {
         self.body = BodyState::None;
         self.stop_parsing = true;
         let loop_ms = self.server().now();
-        writer::write_error(&mut self.out, 408, "request timed out", loop_ms);
+        let reason = "request timed out";
+        writer::write_error(&mut self.out, 408, reason, loop_ms);
+        self.report_client_error("ERR_HTTP_REQUEST_TIMEOUT", reason);
         self.after_js();
     }
 
