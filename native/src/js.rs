@@ -109,6 +109,13 @@ impl Callbacks {
         Scope { env: self.env, handle_scope, callback_scope }
     }
 
+    pub fn undefined(&self) -> sys::napi_value {
+        let mut v = ptr::null_mut();
+        // SAFETY: main thread, inside a scope.
+        unsafe { sys::napi_get_undefined(self.env, &mut v) };
+        v
+    }
+
     pub fn number(&self, n: f64) -> sys::napi_value {
         let mut v = ptr::null_mut();
         // SAFETY: main thread, inside a scope.

@@ -223,9 +223,10 @@ fn check_line_endings(head: &[u8]) -> Result<(), Reject> {
 
 /// The first CR or LF that is not part of a CRLF pair, if any.
 pub fn bare_line_ending(bytes: &[u8]) -> Option<u8> {
-    bytes.iter().enumerate().find_map(|(i, &b)| match b {
-        b'\n' if i == 0 || bytes[i - 1] != b'\r' => Some(b),
-        b'\r' if bytes.get(i + 1) != Some(&b'\n') => Some(b),
+    // Jumps from line end to line end: a head has few lines and many bytes.
+    memchr::memchr2_iter(b'\r', b'\n', bytes).find_map(|i| match bytes[i] {
+        b'\n' if i == 0 || bytes[i - 1] != b'\r' => Some(b'\n'),
+        b'\r' if bytes.get(i + 1) != Some(&b'\n') => Some(b'\r'),
         _ => None,
     })
 }
@@ -434,12 +435,10 @@ pub fn trim(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
-pub fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
-}
+pub use memchr::memchr;
 
 fn memmem(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]
@@ -580,8 +579,7 @@ mod tests {
 
     #[test]
     fn limits() {
-        let mut limits = Limits::default();
-        limits.max_header_count = 3;
+        let mut limits = Limits { max_header_count: 3, ..Limits::default() };
         let head = |n: usize| format!("GET / HTTP/1.1\r\nHost: x\r\n{}\r\n", "A: b\r\n".repeat(n));
         assert!(parse_with(&head(2), &limits).unwrap().is_some());
         assert_eq!(parse_with(&head(3), &limits).unwrap_err().status, 431);

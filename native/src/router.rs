@@ -395,7 +395,7 @@ impl Router {
         let text = || Param::Str(segment.clone());
         match conv {
             Conv::Str => (!segment.is_empty()).then(text),
-            Conv::Int => parse_int(as_str(segment)).map(Param::Int),
+            Conv::Int => parse_int(segment).map(Param::Int),
             Conv::Float => parse_float(as_str(segment)).map(Param::Float),
             Conv::Uuid => is_uuid(segment).then(text),
             Conv::Custom(i) => self.converters[i as usize].1.is_match(as_str(segment)).then(text),
@@ -415,13 +415,23 @@ fn as_str(segment: &[u8]) -> &str {
 }
 
 /// `-?[0-9]+` within JavaScript's safe integer range.
-fn parse_int(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_int(s: &[u8]) -> Option<i64> {
+    let (negative, digits) = match s.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    // At most 16 digits: no overflow before the range check.
+    if digits.is_empty() || digits.len() > 16 {
         return None;
     }
-    let value: i64 = s.parse().ok()?;
-    (value.abs() <= MAX_SAFE_INT).then_some(value)
+    let mut value: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + i64::from(b - b'0');
+    }
+    (value <= MAX_SAFE_INT).then_some(if negative { -value } else { value })
 }
 
 /// `-?digits[.digits][e[+-]digits]`, finite. No `inf`, `nan`, `+`, or bare dots.

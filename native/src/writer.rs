@@ -15,31 +15,26 @@ pub struct BlockInfo {
     pub has_date: bool,
 }
 
-/// Bytes a field value may hold: anything but control characters (HTAB excepted) and DEL.
-static VALUE_BYTES: [bool; 256] = byte_table!(|c| c == b'\t' || (c >= 0x20 && c != 0x7f));
-
 /// Checks a header block ("Name: value\r\n" lines) and reads the fields the engine acts on.
-/// The JavaScript side validates each name and value; this keeps the line structure honest.
+/// The JavaScript side validates each name and value; this keeps the line structure honest:
+/// token names, and no CR, LF or NUL inside a value, so a block can never split the response.
 pub fn scan_block(block: &[u8]) -> Result<BlockInfo, &'static str> {
     let mut info = BlockInfo::default();
     let mut rest = block;
     while !rest.is_empty() {
-        // One pass per line: token bytes, a colon, value bytes, CRLF.
         let name_len = rest.iter().position(|&b| !crate::parser::is_token_byte(b)).unwrap_or(rest.len());
         if name_len == 0 || rest.get(name_len) != Some(&b':') {
             return Err("invalid header name in block");
         }
-        let value_end = name_len
-            + 1
-            + rest[name_len + 1..].iter().position(|&b| !VALUE_BYTES[b as usize]).unwrap_or(rest.len() - name_len - 1);
-        match (rest.get(value_end), rest.get(value_end + 1)) {
-            (Some(b'\r'), Some(b'\n')) => {}
-            (None, _) => return Err("header block line without CRLF"),
-            _ => return Err("invalid character in header value"),
+        let after = &rest[name_len + 1..];
+        // The first CR, LF or NUL must be the line's CRLF.
+        let Some(end) = memchr::memchr3(b'\r', b'\n', 0, after) else { return Err("header block line without CRLF") };
+        if after[end] != b'\r' || after.get(end + 1) != Some(&b'\n') {
+            return Err("invalid character in header value");
         }
         let name = &rest[..name_len];
-        let value = crate::parser::trim(&rest[name_len + 1..value_end]);
-        rest = &rest[value_end + 2..];
+        let value = &after[..end];
+        rest = &after[end + 2..];
         match name.len() {
             4 if name.eq_ignore_ascii_case(b"date") => info.has_date = true,
             10 if name.eq_ignore_ascii_case(b"connection") => {
@@ -48,7 +43,8 @@ pub fn scan_block(block: &[u8]) -> Result<BlockInfo, &'static str> {
                     value.split(|&b| b == b',').any(|t| crate::parser::trim(t).eq_ignore_ascii_case(b"close"));
             }
             14 if name.eq_ignore_ascii_case(b"content-length") => {
-                let n = std::str::from_utf8(value).ok().and_then(|v| v.parse::<u64>().ok());
+                let digits = crate::parser::trim(value);
+                let n = std::str::from_utf8(digits).ok().and_then(|v| v.parse::<u64>().ok());
                 info.content_length = Some(n.ok_or("invalid Content-Length in response")?);
             }
             17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {

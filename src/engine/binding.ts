@@ -18,7 +18,13 @@ export const enum RequestFlags {
   Chunked = 32,
   /** A HEAD request: the engine never sends body bytes for it. */
   Head = 64,
+  /** Bits 8-11: a common method's code (see COMMON_METHODS); 0 when the method arrives as a string. */
+  MethodShift = 8,
+  MethodMask = 0xf00,
 }
+
+/** The methods onRequest receives as a code in its flags, in code order from 1 (native/src/connection/input.rs). */
+export const COMMON_METHODS: readonly string[] = ['', 'GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
 /** Why `onAbort` fired. */
 export const enum AbortReason {
@@ -67,7 +73,7 @@ export interface NativeCallbacks {
    * the parameter `count` follow, then the parameters themselves as separate arguments (up to
    * four; beyond that `p0` is an array of all of them): cheaper than a napi-built array.
    */
-  onRequest(token: number, method: string, url: string, flags: number, route?: number, count?: number, p0?: unknown, p1?: unknown, p2?: unknown, p3?: unknown): void;
+  onRequest(token: number, method: string | undefined, url: string, flags: number, route?: number, count?: number, p0?: unknown, p1?: unknown, p2?: unknown, p3?: unknown): void;
   /** A piece of the request body. Body callbacks stop once the response is complete: the rest is discarded. */
   onData(token: number, chunk: Buffer): void;
   /** The request body is complete (trailers, if any, are readable now). */

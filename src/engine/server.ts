@@ -1,7 +1,7 @@
 // The fast-path server: binds the engine to a handler that receives one Exchange per request.
 import { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
-import { type AbortReason, binding, type ConnectionEvents, type ListenResult, type NativeCallbacks } from './binding';
+import { type AbortReason, binding, COMMON_METHODS, type ConnectionEvents, type ListenResult, type NativeCallbacks, RequestFlags } from './binding';
 import { Exchange } from './exchange';
 import { type EngineOptions, resolveLimits } from './options';
 
@@ -192,7 +192,8 @@ export class NativeServer extends EventEmitter {
     return {
       onRequest: (token, method, url, flags, route = -1, count = 0, p0, p1, p2, p3) => {
         const params = route >= 0 ? paramsOf(count, p0, p1, p2, p3) : undefined;
-        const exchange = new Exchange(token, method, url, flags, route, params, this);
+        const code = (flags & RequestFlags.MethodMask) >> RequestFlags.MethodShift;
+        const exchange = new Exchange(token, code === 0 ? (method as string) : COMMON_METHODS[code], url, flags, route, params, this);
         this.dispatch(exchange);
         // Only exchanges that will hear from the engine again are tracked.
         if (!exchange.finished) {

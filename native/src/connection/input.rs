@@ -175,7 +175,8 @@ impl Conn {
         args.clear();
         args.extend([
             cbs.number(token(self.id, seq)),
-            cbs.latin1(ex.method_bytes()),
+            // A common method travels as a code in the flags: no string to make for it.
+            if flags & METHOD_MASK == 0 { cbs.latin1(ex.method_bytes()) } else { cbs.undefined() },
             cbs.latin1(ex.target_bytes()),
             cbs.number(flags as f64),
         ]);
@@ -359,5 +360,15 @@ fn request_flags(ex: &Exchange, head: &parser::Head) -> u32 {
     if ex.is_head_method {
         flags |= 64;
     }
-    flags
+    flags | method_code(ex.method_bytes()) << METHOD_SHIFT
+}
+
+/// The methods onRequest receives as a code (its position here, from 1) rather than a string;
+/// src/engine/binding.ts has the same list.
+const COMMON_METHODS: [&[u8]; 7] = [b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"PATCH", b"OPTIONS"];
+const METHOD_SHIFT: u32 = 8;
+const METHOD_MASK: u32 = 0xf << METHOD_SHIFT;
+
+fn method_code(method: &[u8]) -> u32 {
+    COMMON_METHODS.iter().position(|&m| m == method).map_or(0, |i| i as u32 + 1)
 }
