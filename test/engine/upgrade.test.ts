@@ -79,3 +79,20 @@ test('an upgrade request answered normally stays HTTP', async () => {
   await until(() => io.text().endsWith('plain'));
   socket.destroy();
 });
+
+test('destroy() right after a raw write still sends what was written, then closes', async () => {
+  const { port } = startServer((ex: Exchange) => {
+    ex.writeHead(101, { Connection: 'Upgrade', Upgrade: 'shout' });
+    ex.ondata = () => {
+      ex.write('last words');
+      ex.destroy();
+    };
+  });
+  const socket = net.connect(port, '127.0.0.1');
+  const io = collect(socket);
+  socket.write(upgradeRequest);
+  await until(() => io.text().includes('\r\n\r\n'));
+  socket.write('hi');
+  await io.closed;
+  expect(io.text().endsWith('last words')).toBe(true);
+});

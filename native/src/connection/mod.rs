@@ -281,6 +281,11 @@ impl Conn {
             return;
         }
         if let Some(reason) = self.pending_close.take() {
+            // As node's socket.destroy(): bytes written before it still go out, as far as the
+            // kernel takes them now (node writes them at once; here they wait for this flush).
+            if reason == Abort::Destroyed {
+                self.flush();
+            }
             return self.close(reason);
         }
         self.flush();
