@@ -2,6 +2,7 @@
 //! functions, and the handle + callback scopes that make promises and `process.nextTick`
 //! settle before the engine writes (see ENGINE-NOTES: one callback scope per readable event).
 
+use std::cell::Cell;
 use std::ptr;
 
 use napi::sys;
@@ -76,6 +77,11 @@ impl Callbacks {
 
     /// Calls one callback. A JavaScript exception is reported as uncaught, like an exception
     /// thrown from an event listener: the engine carries on.
+    ///
+    /// The first call in a Scope runs through napi_make_callback, whose callback scope lives on
+    /// the stack and drains microtasks and ticks when the call returns; most readable events
+    /// make one call, and that costs far less than a callback scope opened through napi (two
+    /// heap allocations). A second call opens one callback scope for the rest of the Scope.
     pub fn call(&self, cb: Cb, args: &[sys::napi_value]) {
         // SAFETY: only called on the main thread inside a Scope opened on this env.
         unsafe {
@@ -85,7 +91,19 @@ impl Callbacks {
             sys::napi_get_reference_value(env, self.receiver, &mut recv);
             sys::napi_get_reference_value(env, self.fns[cb as usize], &mut func);
             let mut result = ptr::null_mut();
-            let status = sys::napi_call_function(env, recv, func, args.len(), args.as_ptr(), &mut result);
+            let calls = SCOPE_CALLS.with(Cell::get);
+            let status = if calls.count == 0 {
+                SCOPE_CALLS.with(|c| c.set(ScopeCalls { count: 1, ..calls }));
+                let (argc, argv) = (args.len(), args.as_ptr());
+                sys::napi_make_callback(env, self.async_context, recv, func, argc, argv, &mut result)
+            } else {
+                let mut callback_scope = calls.callback_scope;
+                if callback_scope.is_null() {
+                    sys::napi_open_callback_scope(env, recv, self.async_context, &mut callback_scope);
+                }
+                SCOPE_CALLS.with(|c| c.set(ScopeCalls { count: calls.count + 1, callback_scope }));
+                sys::napi_call_function(env, recv, func, args.len(), args.as_ptr(), &mut result)
+            };
             if status == sys::Status::napi_pending_exception {
                 let mut err = ptr::null_mut();
                 sys::napi_get_and_clear_last_exception(env, &mut err);
@@ -94,19 +112,14 @@ impl Callbacks {
         }
     }
 
-    /// Opens the scopes JavaScript calls need; they close when the guard drops, which runs
-    /// queued microtasks and nextTick callbacks.
+    /// Opens the scope JavaScript calls need (see `call` for the callback scope); closing it
+    /// when the guard drops runs queued microtasks and nextTick callbacks.
     pub fn scope(&self) -> Scope {
         let mut handle_scope = ptr::null_mut();
-        let mut callback_scope = ptr::null_mut();
-        // SAFETY: main thread; the resource object is kept alive by `receiver`.
-        unsafe {
-            sys::napi_open_handle_scope(self.env, &mut handle_scope);
-            let mut resource = ptr::null_mut();
-            sys::napi_get_reference_value(self.env, self.receiver, &mut resource);
-            sys::napi_open_callback_scope(self.env, resource, self.async_context, &mut callback_scope);
-        }
-        Scope { env: self.env, handle_scope, callback_scope }
+        // SAFETY: main thread.
+        unsafe { sys::napi_open_handle_scope(self.env, &mut handle_scope) };
+        let outer = SCOPE_CALLS.with(|c| c.replace(ScopeCalls::NONE));
+        Scope { env: self.env, handle_scope, outer }
     }
 
     pub fn undefined(&self) -> sys::napi_value {
@@ -154,17 +167,37 @@ impl Drop for Callbacks {
     }
 }
 
+/// The JavaScript calls made in the innermost open Scope, and the callback scope its second
+/// call opened.
+#[derive(Clone, Copy)]
+struct ScopeCalls {
+    count: u32,
+    callback_scope: sys::napi_callback_scope,
+}
+
+impl ScopeCalls {
+    const NONE: ScopeCalls = ScopeCalls { count: 0, callback_scope: ptr::null_mut() };
+}
+
+thread_local! {
+    static SCOPE_CALLS: Cell<ScopeCalls> = const { Cell::new(ScopeCalls::NONE) };
+}
+
 pub struct Scope {
     env: sys::napi_env,
     handle_scope: sys::napi_handle_scope,
-    callback_scope: sys::napi_callback_scope,
+    /// The enclosing Scope's calls, current again when this one closes.
+    outer: ScopeCalls,
 }
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        // SAFETY: closes the scopes opened in Callbacks::scope, innermost first.
+        let calls = SCOPE_CALLS.with(|c| c.replace(self.outer));
+        // SAFETY: closes the scopes this Scope opened, innermost first.
         unsafe {
-            sys::napi_close_callback_scope(self.env, self.callback_scope);
+            if !calls.callback_scope.is_null() {
+                sys::napi_close_callback_scope(self.env, calls.callback_scope);
+            }
             sys::napi_close_handle_scope(self.env, self.handle_scope);
         }
     }
