@@ -10,6 +10,7 @@ const { BENCH_DIR, ensureDependencies, chooseTool } = require('./lib/setup');
 const { canPin } = require('./lib/pin');
 const { selectServers } = require('./lib/catalogue');
 const { probePyre, missingFor, staleBuildWarnings } = require('./lib/pyre-probe');
+const { cBlocker } = require('./lib/c-build');
 const { ServerProcess } = require('./lib/server-process');
 const { evaluateTargets, KEEP_ALIVE, PIPELINED } = require('./lib/targets');
 const { formatReport } = require('./lib/report');
@@ -79,7 +80,7 @@ async function main() {
 
   const usesPyre = servers.some((server) => server.needs.length > 0);
   const probe = usesPyre ? probePyre() : null;
-  const blockers = new Map(servers.map((server) => [server, usesPyre ? missingFor(server, probe) : null]));
+  const blockers = new Map(servers.map((server) => [server, cBlocker(server) ?? (usesPyre ? missingFor(server, probe) : null)]));
   if (usesPyre) for (const warning of staleBuildWarnings()) console.log(`bench: warning: ${warning}`);
   if (!canPin) console.log('bench: warning: taskset or a second core is missing; server and load share the CPU');
   const [load] = os.loadavg();

@@ -7,9 +7,11 @@ const USER = { route: '/users/:id', url: '/users/42', type: 'application/json', 
 
 /**
  * In run order. `needs`: what of Pyre the server uses (export names, or 'pyre/register'); a server
- * whose needs are not built yet is skipped with the reason.
+ * whose needs are not built yet is skipped with the reason. A `.c` file is compiled on first use
+ * (lib/c-build.js) and skipped when there is no C compiler.
  */
 const SERVERS = [
+  { name: 'c-floor', file: 'c-floor.c', paths: [HELLO, HELLO_NAME, USER], needs: [] },
   { name: 'node-http', file: 'node-http.js', paths: [HELLO], needs: [] },
   { name: 'pyre-native', file: 'pyre-native.js', paths: [HELLO], needs: ['serve', 'HeaderBlock'] },
   { name: 'uws', file: 'uws.js', paths: [HELLO, HELLO_NAME, USER], needs: [] },

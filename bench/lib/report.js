@@ -6,6 +6,9 @@ function anchorsFor(route) {
   return route === '/' ? ['node-http'] : ['uws', 'fastify'];
 }
 
+/** The C epoll responder: its CPU per request is the kernel's share, shown as a last column when measured. */
+const FLOOR = 'c-floor';
+
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 function milliseconds(value) {
@@ -26,6 +29,8 @@ function alignedTable(header, rows) {
 function caseTable(cases, anchors) {
   const header = ['server', 'req/s', 'p50', 'p99', 'CPU µs/req'];
   for (const anchor of anchors) header.push(`req/s ×${anchor}`, `p99 ×${anchor}`, `CPU ×${anchor}`);
+  const floor = cases.find((other) => other.server === FLOOR);
+  if (floor) header.push(`CPU ×${FLOOR}`);
   const rows = cases.map((measured) => {
     const row = [
       measured.server + (measured.problems ? ' (!)' : ''),
@@ -39,6 +44,7 @@ function caseTable(cases, anchors) {
       row.push(ratio(measured.rps, reference?.rps), ratio(measured.p99Ms, reference?.p99Ms),
         ratio(measured.cpuUsPerRequest, reference?.cpuUsPerRequest));
     }
+    if (floor) row.push(ratio(measured.cpuUsPerRequest, floor.cpuUsPerRequest));
     return row;
   });
   return alignedTable(header, rows);

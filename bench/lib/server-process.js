@@ -5,6 +5,7 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const { SERVER_CORE, pinned } = require('./pin');
+const { isCServer, compiledBinary } = require('./c-build');
 
 const SERVERS_DIR = path.resolve(__dirname, '../servers');
 const TS_HOOK = path.join(__dirname, 'ts-hook.js');
@@ -46,7 +47,15 @@ function sameBody(expected, seen, type) {
 /** The line of a server's output that says what went wrong: its first error line, else its last line. */
 function gist(output) {
   const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);
-  return lines.find((line) => /^(\w*Error|pyre:|uws:)/.test(line)) ?? lines.at(-1) ?? '(no output)';
+  return lines.find((line) => /^(\w*Error|pyre:|uws:|c-floor:)/.test(line)) ?? lines.at(-1) ?? '(no output)';
+}
+
+/** [program, args] that run `server`: its compiled binary for C, else node on its file. */
+function commandFor(server) {
+  const file = path.join(SERVERS_DIR, server.file);
+  if (isCServer(server)) return [compiledBinary(file), []];
+  const preload = file.endsWith('.ts') ? ['-r', TS_HOOK] : [];
+  return [process.execPath, [...preload, file]];
 }
 
 class ServerProcess {
@@ -64,9 +73,7 @@ class ServerProcess {
   /** Starts `server` on a free port and resolves once it accepts connections. */
   static async start(server) {
     const port = await freePort();
-    const file = path.join(SERVERS_DIR, server.file);
-    const preload = file.endsWith('.ts') ? ['-r', TS_HOOK] : [];
-    const [command, args] = pinned(SERVER_CORE, process.execPath, [...preload, file]);
+    const [command, args] = pinned(SERVER_CORE, ...commandFor(server));
     const child = spawn(command, args, { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const started = new ServerProcess(child, port);
     try {
