@@ -135,6 +135,7 @@ class RememberedHeads {
 
   used(head: ResponseHead): void {
     head.register();
+    if (this.heads[0] === head) return;
     const at = this.heads.indexOf(head);
     if (at > 0) {
       this.heads[at] = this.heads[at - 1];
