@@ -12,13 +12,13 @@ import {
   type OutHeaders,
 } from './node-internals';
 import { PyreIncomingMessage } from './request';
+import { FieldCollector, type ResponseHead } from './response-head';
 import type { PyreSocket } from './socket';
 
 type Chunk = string | Buffer | Uint8Array;
 type WriteCallback = (error?: Error | null) => void;
 type HeadersArgument = Record<string, HeaderValue | undefined> | readonly (string | number | readonly string[])[] | readonly [string, HeaderValue][];
 
-export const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
 const CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
 const INVALID_STATUS_MESSAGE = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -80,8 +80,8 @@ interface OutgoingInternals {
 export interface PyreServerResponse extends ServerResponse, OutgoingInternals {}
 
 export class PyreServerResponse {
-  /** The header lines for the engine, validated, fixed by writeHead(); framing fields are the engine's. */
-  private declare head: string;
+  /** The header section for the engine, fixed by writeHead(); framing fields are the engine's. */
+  private declare head: ResponseHead;
   /** Content-Length the response declared, or -1 when the body's length is not known up front. */
   private declare declaredLength: number;
   /** Content-Length or Transfer-Encoding came from the application's own fields. */
@@ -141,10 +141,9 @@ export class PyreServerResponse {
     return this;
   }
 
-  /** The header fields in sending order, validated, merged as node merges them: [name, value, name, value, ...]. */
-  private static collectHeaders(res: PyreServerResponse, headers: HeadersArgument | undefined): (string | HeaderValue)[] {
+  /** The header fields in sending order, validated, merged as node merges them. */
+  private static collectHeaders(res: PyreServerResponse, headers: HeadersArgument | undefined): ResponseHead {
     const stored = (res as unknown as { [kOutHeaders]: OutHeaders | null })[kOutHeaders];
-    const fields: (string | HeaderValue)[] = [];
     if (stored !== null) {
       if (Array.isArray(headers)) {
         PyreServerResponse.setHeadersFromArray(res, headers);
@@ -153,25 +152,32 @@ export class PyreServerResponse {
           if (name) res.setHeader(name, (headers as Record<string, HeaderValue>)[name] as never);
         }
       }
+      // setHeader() validated these.
+      const collector = FieldCollector.begin(res, false);
       for (const key in stored) {
-        const [name, value] = stored[key];
-        fields.push(name, value);
+        const field = stored[key];
+        collector.add(field[0], field[1]);
       }
-      return fields;
+      return collector.finish();
     }
     if (Array.isArray(headers)) {
       if (headers.length > 0 && Array.isArray(headers[0])) {
-        for (const [name, value] of headers as readonly [string, HeaderValue][]) pushValidated(fields, name, value);
-      } else {
-        if (headers.length % 2 !== 0) nodeResponse.writeHead.call(res, res.statusCode, headers);
-        for (let i = 0; i < headers.length; i += 2) pushValidated(fields, headers[i] as string, headers[i + 1] as HeaderValue);
+        const collector = FieldCollector.begin(res, true);
+        for (const [name, value] of headers as readonly [string, HeaderValue][]) collector.add(name, value);
+        return collector.finish();
       }
-    } else if (headers) {
+      if (headers.length % 2 !== 0) nodeResponse.writeHead.call(res, res.statusCode, headers);
+      const collector = FieldCollector.begin(res, true);
+      for (let i = 0; i < headers.length; i += 2) collector.add(headers[i], headers[i + 1]);
+      return collector.finish();
+    }
+    const collector = FieldCollector.begin(res, true);
+    if (headers) {
       for (const name in headers) {
-        if (Object.hasOwn(headers, name)) pushValidated(fields, name, (headers as Record<string, HeaderValue>)[name]);
+        if (Object.prototype.hasOwnProperty.call(headers, name)) collector.add(name, (headers as Record<string, unknown>)[name]);
       }
     }
-    return fields;
+    return collector.finish();
   }
 
   private static setHeadersFromArray(res: PyreServerResponse, headers: HeadersArgument & readonly unknown[]): void {
@@ -183,53 +189,19 @@ export class PyreServerResponse {
   }
 
   /**
-   * Node's _storeHeader: the fields as given plus Connection/Keep-Alive as node adds them. The
-   * engine adds Date (unless `sendDate` is false) and, when the fields declare no framing,
-   * Content-Length or chunked coding.
+   * Node's _storeHeader: the fields as given plus Connection/Keep-Alive as node adds them (see
+   * response-head.ts). The engine adds Date (unless `sendDate` is false) and, when the fields
+   * declare no framing, Content-Length or chunked coding.
    */
-  private static storeHead(res: PyreServerResponse, fields: (string | HeaderValue)[]): void {
-    let lines = '';
-    let hasConnection = false;
-    let declaredLength = -1;
-    let declaresFraming = false;
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i] as string;
-      const value = fields[i + 1] as HeaderValue;
-      lines += fieldLines(name, value);
-      switch (name.length) {
-        case 10:
-          if (name.toLowerCase() === 'connection') {
-            hasConnection = true;
-            if (CONNECTION_CLOSE.test(String(value))) res._last = true;
-            else res.shouldKeepAlive = true;
-          }
-          break;
-        case 14:
-          if (name.toLowerCase() === 'content-length') {
-            declaredLength = Number(value);
-            declaresFraming = true;
-          }
-          break;
-        case 17:
-          if (name.toLowerCase() === 'transfer-encoding') declaresFraming = true;
-          break;
-      }
-    }
-    if (!hasConnection && !res._removedConnection) {
-      if (res.shouldKeepAlive && (declaredLength !== -1 || res.useChunkedEncodingByDefault)) {
-        lines += 'Connection: keep-alive\r\n';
-        if (res._keepAliveTimeout) lines += `Keep-Alive: timeout=${Math.floor(res._keepAliveTimeout / 1000)}\r\n`;
-      } else {
-        res._last = true;
-        lines += 'Connection: close\r\n';
-      }
-    }
+  private static storeHead(res: PyreServerResponse, head: ResponseHead): void {
+    if (head.last) res._last = true;
+    if (head.keepsAlive) res.shouldKeepAlive = true;
+    const declaresFraming = head.declaresFraming;
     // end() before any header was sent: node knows the length, and so will the engine.
-    if (!declaresFraming && typeof res._contentLength === 'number' && res._hasBody) declaredLength = res._contentLength;
-    res.head = lines;
-    res.declaredLength = declaredLength;
+    res.declaredLength = !declaresFraming && typeof res._contentLength === 'number' && res._hasBody ? res._contentLength : head.declaredLength;
     res.declaresFraming = declaresFraming;
-    res._header = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n${lines}\r\n`;
+    res.head = head;
+    res._header = head.headerText(res.statusCode, res.statusMessage);
   }
 
   write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
@@ -266,7 +238,7 @@ export class PyreServerResponse {
   private static startStream(res: PyreServerResponse): void {
     if (res.streaming) return;
     res.streaming = true;
-    res.exchange.writeHeadBlock(res.statusCode, res.head, res.declaresFraming ? -1 : res.declaredLength, res.statusMessage, res.sendDate);
+    res.exchange.writeHeadBlock(res.statusCode, res.head.block(), res.declaresFraming ? -1 : res.declaredLength, res.statusMessage, res.sendDate);
   }
 
   end(chunk?: Chunk | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
@@ -297,7 +269,7 @@ export class PyreServerResponse {
       PyreServerResponse.startStream(this);
       this.exchange.end(sent, this.trailerFields);
     } else {
-      this.exchange.respondBlock(this.statusCode, sent, this.head, this.statusMessage, this.sendDate);
+      this.exchange.respondBlock(this.statusCode, sent, this.head.block(), this.statusMessage, this.sendDate);
     }
     (this.socket as unknown as PyreSocket).responded(this);
     PyreIncomingMessage.responseDone(this.req as unknown as PyreIncomingMessage);
@@ -343,20 +315,6 @@ export class PyreServerResponse {
   }
 }
 
-/** A field as header lines: one line per value of a list, as the engine writes it. */
-function fieldLines(name: string, value: HeaderValue): string {
-  if (!Array.isArray(value)) return `${name}: ${String(value)}\r\n`;
-  let lines = '';
-  for (const item of value as readonly (string | number)[]) lines += `${name}: ${String(item)}\r\n`;
-  return lines;
-}
-
-function pushValidated(fields: (string | HeaderValue)[], name: string, value: HeaderValue | undefined): void {
-  validateHeaderName(name);
-  validateHeaderValue(name, value as string);
-  fields.push(name, value as HeaderValue);
-}
-
 function noop(): void {}
 
 Object.setPrototypeOf(PyreServerResponse.prototype, ServerResponse.prototype);
@@ -396,7 +354,7 @@ Object.assign(PyreServerResponse.prototype, {
   [kRejectNonStandardBodyWrites]: false,
   _sent100: false,
   _expect_continue: false,
-  head: '',
+  head: null,
   declaredLength: -1,
   declaresFraming: false,
   streaming: false,

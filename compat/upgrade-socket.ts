@@ -7,7 +7,7 @@
 import { Duplex } from 'node:stream';
 import type { Exchange } from '../src/engine/exchange';
 import { checkHeaderName, checkHeaderValue } from '../src/engine/headers';
-import { CONNECTION_CLOSE } from './response';
+import { CONNECTION_CLOSE } from './response-head';
 import { socketAddress } from './socket';
 
 const HEAD_END = '\r\n\r\n';

@@ -216,7 +216,10 @@ function packageRoot(): string {
 function load(): Binding {
   const file = path.join(packageRoot(), 'native', `pyre.${triple}.node`);
   try {
-    return require(file) as Binding;
+    // The addon's exports object is in dictionary mode (its functions are added one by one), and
+    // optimized code cannot inline a load from such an object: each binding call would go through a
+    // generic property lookup. A copy made in one go has fast properties.
+    return { ...(require(file) as Binding) };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`pyre: cannot load the native addon ${file} (${reason}). Run \`npm install\` (or \`npm run build:native\`) to build it.`);
