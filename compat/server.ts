@@ -53,12 +53,15 @@ class Sockets implements ConnectionObserver {
 
   /** The connection's socket, made the first time the server hears of the connection. */
   of(connection: number): PyreSocket {
-    let socket = this.open.get(connection);
-    if (socket === undefined) {
-      socket = new PyreSocket(connectionToken(connection), this.server);
-      this.open.set(connection, socket);
-      if (this.server.timeout > 0) socket.setTimeout(this.server.timeout);
-    }
+    return this.open.get(connection) ?? this.add(connection);
+  }
+
+  // Out of line: of() runs per request, this once per connection, and code the optimizer has not
+  // seen run would be deoptimized in of()'s callers the first time it does.
+  private add(connection: number): PyreSocket {
+    const socket = new PyreSocket(connectionToken(connection), this.server);
+    this.open.set(connection, socket);
+    if (this.server.timeout > 0) socket.setTimeout(this.server.timeout);
     return socket;
   }
 
