@@ -23,6 +23,13 @@ export function socketAddress(info: SocketInfo): { address: string; family: stri
   return { address: localAddress, family: remoteFamily, port: localPort };
 }
 
+/** As node's socket.setTimeout(ms, callback): the callback listens once, or stops listening with 0. */
+export function timeoutListener(socket: EventEmitter, ms: number, callback: (() => void) | undefined): void {
+  if (callback === undefined) return;
+  if (ms === 0) socket.removeListener('timeout', callback);
+  else socket.once('timeout', callback);
+}
+
 export class PyreSocket {
   readable = true;
   writable = true;
@@ -128,7 +135,7 @@ export class PyreSocket {
    */
   setTimeout(ms: number, callback?: () => void): this {
     this.timeout = ms > 0 && Number.isFinite(ms) ? ms : 0;
-    if (callback) this.once('timeout', callback);
+    timeoutListener(this, this.timeout, callback);
     this.stopIdleTimer();
     if (this.timeout > 0 && !this.destroyed) this.startIdleTimer();
     return this;

@@ -8,7 +8,7 @@ import { Duplex } from 'node:stream';
 import type { Exchange } from '../src/engine/exchange';
 import { checkHeaderName, checkHeaderValue } from '../src/engine/headers';
 import { CONNECTION_CLOSE } from './response-head';
-import { socketAddress } from './socket';
+import { socketAddress, timeoutListener } from './socket';
 
 const HEAD_END = '\r\n\r\n';
 /** A response head the listener writes may not grow past this without its blank line. */
@@ -182,10 +182,7 @@ export class UpgradeSocket extends Duplex {
   /** node's socket.setTimeout: 'timeout' after `ms` without input or output (0 turns it off). */
   setTimeout(ms: number, callback?: () => void): this {
     this.timeout = ms;
-    if (callback !== undefined) {
-      if (ms === 0) this.removeListener('timeout', callback);
-      else this.once('timeout', callback);
-    }
+    timeoutListener(this, ms, callback);
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = ms > 0 ? setTimeout(() => this.emit('timeout'), ms).unref() : null;
     return this;
