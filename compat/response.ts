@@ -258,6 +258,11 @@ export class PyreServerResponse {
       (this as unknown as { _contentLength: number })._contentLength = body === undefined ? 0 : byteLength(body, undefined);
       this._implicitHeader();
     }
+    if (!this.streaming && this.declaredLength !== -1 && this._hasBody && !statusForbidsBody(this.statusCode)) {
+      // node throws this with strictContentLength (and sends the broken message without it).
+      const length = body === undefined ? 0 : byteLength(body, undefined);
+      if (length !== this.declaredLength) throw contentLengthMismatch(length, this.declaredLength);
+    }
     if (callback) this.once('finish', callback);
     this.finished = true;
     const sent = this._hasBody ? body : undefined;
@@ -313,6 +318,12 @@ export class PyreServerResponse {
     }
     this.trailerFields = fields;
   }
+}
+
+/** node's ERR_HTTP_CONTENT_LENGTH_MISMATCH (its error classes are internal). */
+function contentLengthMismatch(actual: number, expected: number): Error {
+  const message = `Response body's content-length of ${actual} byte(s) does not match the content-length of ${expected} byte(s) set in header`;
+  return Object.assign(new Error(message), { code: 'ERR_HTTP_CONTENT_LENGTH_MISMATCH' });
 }
 
 function noop(): void {}
