@@ -1,7 +1,8 @@
-// `npm run bench`: every server in bench/servers/ under the same load, one after another, the
-// server pinned to one core and the load generator to the other. For each path and load mode it
-// reports requests/s, p50/p99 latency and the server's CPU time per request (from /proc), with
-// ratios to the anchors, checks the issues' targets, and saves the run under bench/results/.
+// `npm run bench`: every server in bench/servers/ under the same load, all started first and then
+// measured in interleaved rounds, the servers pinned to one core and the load generator to the
+// other. For each path and load mode it reports requests/s, p50/p99 latency and the server's CPU
+// time per request (from /proc), the medians across rounds, with ratios to the anchors, checks
+// the issues' targets, and saves the run under bench/results/.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -26,33 +27,86 @@ function describeProblems(measured) {
   return problems.length > 0 ? problems.join(', ') : null;
 }
 
-/** One measured run of `url` with the server's CPU time per request added. */
+/** One measured run of `load` with the server's CPU time per request added (from /proc, this server's process only). */
 async function measureOnce(running, tool, load) {
+  if (running.exited !== null) throw running.failure(`the server exited (${running.exited}) while idle`);
   const cpuBefore = running.cpuSeconds();
   const measured = await tool.measure(load);
-  const cpu = running.cpuSeconds() - cpuBefore;
   if (running.exited !== null) throw running.failure(`the server exited (${running.exited}) under load`);
+  const cpu = running.cpuSeconds() - cpuBefore;
   return { ...measured, cpuUsPerRequest: measured.requests > 0 ? (cpu * 1e6) / measured.requests : null };
 }
 
-/** Measures every path of one running server in every mode; each result is pushed as it comes. */
-async function benchServer(server, running, tool, modes, settings, results) {
-  for (const target of server.paths) {
-    const url = running.url(target.url);
-    if (settings.warmup > 0) {
-      await tool.measure({ url, connections: settings.connections, seconds: settings.warmup, pipeline: 1 });
-    }
-    for (const mode of modes) {
-      const load = { url, connections: settings.connections, seconds: settings.duration, pipeline: mode.pipeline };
-      const rounds = [];
-      for (let round = 0; round < settings.rounds; round += 1) rounds.push(await measureOnce(running, tool, load));
-      const result = { server: server.name, route: target.route, url: target.url, mode: mode.name, pipeline: mode.pipeline, ...combineRounds(rounds) };
-      result.problems = describeProblems(result);
-      results.push(result);
-      console.log(`  GET ${target.route.padEnd(13)} ${mode.name.padEnd(10)} ${Math.round(result.rps).toString().padStart(7)} req/s`
-        + `  p99 ${result.p99Ms?.toFixed(2) ?? '–'} ms  ${result.cpuUsPerRequest?.toFixed(2) ?? '–'} µs CPU/req${result.problems ? `  (!) ${result.problems}` : ''}`);
+function recordFailure(server, why, err, skipped) {
+  console.log(`  ${server.name}: failed${why}: ${err.message}`);
+  skipped.push({ server: server.name, why: `failed${why}: ${err.message}`, output: err.output });
+}
+
+/**
+ * Starts every runnable server, checks its answers and warms up each of its paths; they then sit
+ * idle on the server core until measured. Each one started is pushed to `started` with its cases
+ * (path x mode), each with an empty list of rounds; a server that fails here is reported and left out.
+ */
+async function startAll(runnable, tool, modes, settings, started, skipped) {
+  for (const server of runnable) {
+    let running = null;
+    try {
+      running = await ServerProcess.start(server);
+      await running.check(server.paths);
+      for (const target of server.paths) {
+        if (settings.warmup > 0) {
+          await tool.measure({ url: running.url(target.url), connections: settings.connections, seconds: settings.warmup, pipeline: 1 });
+        }
+      }
+      const cases = server.paths.flatMap((target) => modes.map((mode) => ({ target, mode, rounds: [] })));
+      started.push({ server, running, cases, failed: false });
+      console.log(`  ${server.name}: ready on port ${running.port}`);
+    } catch (err) {
+      await running?.stop();
+      recordFailure(server, '', err, skipped);
     }
   }
+}
+
+/**
+ * Round after round, every case of every started server once, so that each server's rounds are
+ * spread over the whole run and slow drifts of the machine's background load hit all servers
+ * alike. A server that fails is stopped, reported, and its figures dropped; the others go on.
+ */
+async function measureRounds(started, tool, settings, skipped) {
+  const nameWidth = Math.max(...started.map(({ server }) => server.name.length));
+  for (let round = 1; round <= settings.rounds; round += 1) {
+    console.log(`round ${round}/${settings.rounds}`);
+    for (const entry of started.filter(({ failed }) => !failed)) {
+      const { server, running } = entry;
+      let current = null;
+      try {
+        for (current of entry.cases) {
+          const { target, mode } = current;
+          const load = { url: running.url(target.url), connections: settings.connections, seconds: settings.duration, pipeline: mode.pipeline };
+          const measured = await measureOnce(running, tool, load);
+          current.rounds.push(measured);
+          const problems = describeProblems(measured);
+          console.log(`  ${server.name.padEnd(nameWidth)}  GET ${target.route.padEnd(13)} ${mode.name.padEnd(10)}`
+            + ` ${Math.round(measured.rps).toString().padStart(8)} req/s  p99 ${measured.p99Ms === null ? '–' : `${measured.p99Ms.toFixed(2)} ms`}`
+            + `  ${measured.cpuUsPerRequest?.toFixed(2) ?? '–'} µs CPU/req${problems ? `  (!) ${problems}` : ''}`);
+        }
+      } catch (err) {
+        entry.failed = true;
+        await running.stop();
+        recordFailure(server, ` in round ${round}/${settings.rounds} (GET ${current.target.route} ${current.mode.name})`, err, skipped);
+      }
+    }
+  }
+}
+
+/** Per (server, path, mode) the medians across rounds, in server, path, mode order; failed servers left out. */
+function combineResults(started) {
+  return started.filter(({ failed }) => !failed).flatMap(({ server, cases }) => cases.map(({ target, mode, rounds }) => {
+    const result = { server: server.name, route: target.route, url: target.url, mode: mode.name, pipeline: mode.pipeline, ...combineRounds(rounds) };
+    result.problems = describeProblems(result);
+    return result;
+  }));
 }
 
 function saveRun(run) {
@@ -94,28 +148,20 @@ async function main() {
   console.log(`bench: ${runnable.length} servers, ${paths * modes.length * options.rounds} measurements with ${tool}, about ${duration}`);
 
   const loadGenerator = require(`./lib/${tool}`);
-  const results = [];
   const skipped = [];
-  for (const server of servers) {
-    const blocker = blockers.get(server);
-    if (blocker !== null) {
-      console.log(`${server.name}: skipped: ${blocker}`);
-      skipped.push({ server: server.name, why: `skipped: ${blocker}` });
-      continue;
-    }
-    console.log(server.name);
-    let running = null;
-    try {
-      running = await ServerProcess.start(server);
-      await running.check(server.paths);
-      await benchServer(server, running, loadGenerator, modes, settings, results);
-    } catch (err) {
-      console.log(`  failed: ${err.message}`);
-      skipped.push({ server: server.name, why: `failed: ${err.message}`, output: err.output });
-    } finally {
-      await running?.stop();
-    }
+  console.log('starting and warming up');
+  for (const server of servers.filter((candidate) => blockers.get(candidate) !== null)) {
+    console.log(`  ${server.name}: skipped: ${blockers.get(server)}`);
+    skipped.push({ server: server.name, why: `skipped: ${blockers.get(server)}` });
   }
+  const started = [];
+  try {
+    await startAll(runnable, loadGenerator, modes, settings, started, skipped);
+    if (started.length > 0) await measureRounds(started, loadGenerator, settings, skipped);
+  } finally {
+    await Promise.all(started.map(({ running }) => running.stop()));
+  }
+  const results = combineResults(started);
 
   const find = (server, route, mode) => results.find((r) => r.server === server && r.route === route && r.mode === mode);
   // Only the targets about servers this run was asked to measure.
