@@ -445,9 +445,10 @@ pub fn flush_dirty() {
         for &id in &ids {
             let Some(c) = conn(id) else { continue };
             c.dirty = false;
-            // Input waits only where unread bytes are buffered; the scopes JavaScript needs
-            // cost more than the rest of a request's native work, so none without input.
-            if c.needs_process && c.pending_close.is_none() && c.has_unread() {
+            // Input waits only where unread bytes are buffered (or the peer's end is still to
+            // report); the scopes JavaScript needs cost more than the rest of a request's
+            // native work, so none without input.
+            if c.needs_process && c.pending_close.is_none() && c.input_waiting() {
                 // SAFETY: see Conn::server.
                 let scope = unsafe { (*c.server).callbacks.scope() };
                 c.process_input();

@@ -96,3 +96,24 @@ test('destroy() right after a raw write still sends what was written, then close
   await io.closed;
   expect(io.text().endsWith('last words')).toBe(true);
 });
+
+test('a peer that ends its side before the 101 goes out still gets its end reported after the switch', async () => {
+  const seen: { ended?: boolean } = {};
+  const { port } = startServer((ex: Exchange) => {
+    // The 101 goes out only after the client's FIN has arrived.
+    setTimeout(() => {
+      ex.writeHead(101, { Connection: 'Upgrade', Upgrade: 'shout' });
+      ex.onend = () => {
+        seen.ended = true;
+        ex.end('BYE');
+      };
+    }, 100);
+  });
+  const socket = net.connect(port, '127.0.0.1');
+  const io = collect(socket);
+  socket.end(upgradeRequest);
+  await io.closed;
+  expect(seen.ended).toBe(true);
+  expect(io.text().startsWith('HTTP/1.1 101 Switching Protocols\r\n')).toBe(true);
+  expect(io.text().endsWith('BYE')).toBe(true);
+});

@@ -81,11 +81,11 @@ impl Conn {
     pub(super) fn on_eof(&mut self) {
         self.read_eof = true;
         match self.body {
-            // The peer ended its side of an upgraded connection: tell JavaScript, which ends ours.
-            BodyState::Upgraded { seq } => {
-                self.body = BodyState::None;
+            // The peer ended its side of an upgraded connection: once JavaScript has every byte
+            // it sent (see raw_input), tell it; it ends ours.
+            BodyState::Upgraded { .. } => {
                 let _scope = self.server().callbacks.scope();
-                self.call_end(seq);
+                self.process_input();
             }
             // A body cut short can never complete.
             BodyState::Length { .. } | BodyState::Chunked { .. } => return self.close(Abort::Closed),
@@ -246,7 +246,15 @@ impl Conn {
     }
 
     pub(super) fn raw_input(&mut self, seq: u32) -> bool {
-        if self.js_paused || self.unread().is_empty() {
+        if self.js_paused {
+            return false;
+        }
+        if self.unread().is_empty() {
+            // The peer's end follows the last byte it sent, also when it came before the 101.
+            if self.read_eof {
+                self.body = BodyState::None;
+                self.call_end(seq);
+            }
             return false;
         }
         let (from, to) = (self.in_pos, self.inbuf.len());

@@ -180,8 +180,9 @@ impl Conn {
         &self.inbuf[self.in_pos..]
     }
 
-    pub fn has_unread(&self) -> bool {
-        self.in_pos < self.inbuf.len()
+    /// Unread bytes are buffered, or the peer's end is known (and may still be JavaScript's news).
+    pub fn input_waiting(&self) -> bool {
+        self.in_pos < self.inbuf.len() || self.read_eof
     }
 
     fn consume(&mut self, n: usize) {

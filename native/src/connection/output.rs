@@ -140,6 +140,11 @@ impl Conn {
         if status == 101 {
             self.body = BodyState::Upgraded { seq: self.queue[idx].seq };
             self.stop_parsing = true;
+            // The peer may have ended its side already: raw_input reports that at the flush.
+            if self.read_eof {
+                self.needs_process = true;
+                self.mark_dirty();
+            }
         }
         Ok(framing)
     }
