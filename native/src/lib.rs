@@ -219,13 +219,28 @@ unsafe extern "C" fn server_destroy(env: sys::napi_env, info: sys::napi_callback
     undefined(env)
 }
 
-/// Bit of the status argument of respond/writeHead that leaves out the Date line (node's
-/// `res.sendDate = false`); the status code is the low 16 bits (src/engine/binding.ts StatusOption).
+/// Bits of the status argument of respond/writeHead above the status code (the low 16 bits; see
+/// src/engine/binding.ts StatusOption): no Date line (node's `res.sendDate = false`), a reason
+/// phrase is given, the header block is a registered block's id. The caller knows the last two
+/// for free; asking napi for the arguments' types costs more.
 const STATUS_NO_DATE: u32 = 1 << 16;
+const STATUS_REASON: u32 = 1 << 17;
+const STATUS_BLOCK_ID: u32 = 1 << 18;
 
-/// The status code and whether to send Date, from the status argument.
-fn split_status(word: u32) -> (u16, bool) {
-    (word as u16, word & STATUS_NO_DATE == 0)
+struct StatusWord {
+    status: u16,
+    send_date: bool,
+    has_reason: bool,
+    block_id: bool,
+}
+
+fn split_status(word: u32) -> StatusWord {
+    StatusWord {
+        status: word as u16,
+        send_date: word & STATUS_NO_DATE == 0,
+        has_reason: word & STATUS_REASON != 0,
+        block_id: word & STATUS_BLOCK_ID != 0,
+    }
 }
 
 /// The response head from arguments 1..=3: the status word, the status line's reason (given, or
@@ -234,10 +249,10 @@ unsafe fn with_head<T>(
     a: &Args<5>,
     f: impl FnOnce(&ResponseHead) -> Result<T, &'static str>,
 ) -> Result<T, &'static str> {
-    let (status, send_date) = split_status(a.u32(1));
-    let given = (!a.is_undefined(2)).then(|| a.bytes(2, BytesArg::Reason));
+    let StatusWord { status, send_date, has_reason, block_id } = split_status(a.u32(1));
+    let given = has_reason.then(|| a.bytes(2, BytesArg::Reason));
     let reason = given.as_deref().unwrap_or(writer::status_phrase(status).as_bytes());
-    if a.is_number(3) {
+    if block_id {
         return blocks::with(a.u32(3), |block, &info| f(&ResponseHead { status, reason, block, info, send_date }))
             .unwrap_or(Err("unknown header block"));
     }
@@ -454,10 +469,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn status_word_carries_the_date_option() {
-        assert_eq!(split_status(200), (200, true));
-        assert_eq!(split_status(204 | STATUS_NO_DATE), (204, false));
-        // Out-of-range codes stay out of range, to be refused by start_response.
-        assert_eq!(split_status(70_000).0, 4464);
+    fn status_word_carries_the_options() {
+        let plain = split_status(200);
+        assert!(plain.status == 200 && plain.send_date && !plain.has_reason && !plain.block_id);
+        let all = split_status(204 | STATUS_NO_DATE | STATUS_REASON | STATUS_BLOCK_ID);
+        assert!(all.status == 204 && !all.send_date && all.has_reason && all.block_id);
     }
 }

@@ -87,20 +87,6 @@ impl<const N: usize> Args<N> {
         out
     }
 
-    pub fn is_undefined(&self, i: usize) -> bool {
-        let mut kind = 0;
-        // SAFETY: type query on a live argument.
-        unsafe { sys::napi_typeof(self.env, self.v[i], &mut kind) };
-        kind == sys::ValueType::napi_undefined
-    }
-
-    pub fn is_number(&self, i: usize) -> bool {
-        let mut kind = 0;
-        // SAFETY: type query on a live argument.
-        unsafe { sys::napi_typeof(self.env, self.v[i], &mut kind) };
-        kind == sys::ValueType::napi_number
-    }
-
     pub fn string(&self, i: usize) -> String {
         String::from_utf8_lossy(&self.bytes(i, BytesArg::Reason)).into_owned()
     }

@@ -52,6 +52,22 @@ export const enum ConnectionEvents {
 export const enum StatusOption {
   /** No Date line (node's `res.sendDate = false`). */
   NoDate = 0x10000,
+  /** A reason phrase is given (otherwise the argument is not looked at). */
+  Reason = 0x20000,
+  /** The header block argument is a registered block's id (otherwise header lines). */
+  BlockId = 0x40000,
+}
+
+/**
+ * The status argument of respond/writeHead: the code, with what the engine would otherwise have to
+ * ask napi about the other arguments. A code that does not fit is sent as 0, which the engine refuses.
+ */
+export function statusWord(status: number, block: string | number, reason: string | undefined, sendDate: boolean): number {
+  let word = status >= 0 && status <= 0xffff ? status : 0;
+  if (!sendDate) word |= StatusOption.NoDate;
+  if (reason !== undefined) word |= StatusOption.Reason;
+  if (typeof block === 'number') word |= StatusOption.BlockId;
+  return word;
 }
 
 /** Tokens are `connection id * 2^20 + request sequence` (native/src/connection/mod.rs SEQ_BITS). */

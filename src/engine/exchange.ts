@@ -1,6 +1,6 @@
 // One HTTP exchange on the fast path: the request as received and the response being made.
 // A single object per request keeps allocation low; the engine holds the bytes, JS holds a token.
-import { AbortReason, binding, connectionOf, RequestFlags, type SocketInfo, StatusOption } from './binding';
+import { AbortReason, binding, connectionOf, RequestFlags, type SocketInfo, statusWord } from './binding';
 import { headerBlock, type HeadersInit, splitHeaderText, trailerBlock } from './headers';
 
 export type Body = string | Buffer | Uint8Array;
@@ -234,7 +234,7 @@ export class Exchange {
   respondBlock(status: number, body: Body | undefined, block: string | number, reason?: string, sendDate = true): void {
     if (this.abortReason) return this.finish();
     this.startResponse();
-    binding.respond(this.token, sendDate ? status : status | StatusOption.NoDate, reason, block, body === undefined ? undefined : toBuffer(body));
+    binding.respond(this.token, statusWord(status, block, reason, sendDate), reason, block, body === undefined ? undefined : toBuffer(body));
     this.finish();
   }
 
@@ -247,7 +247,7 @@ export class Exchange {
   writeHeadBlock(status: number, block: string | number, contentLength = -1, reason?: string, sendDate = true): void {
     if (this.abortReason) return;
     this.startResponse();
-    binding.writeHead(this.token, sendDate ? status : status | StatusOption.NoDate, reason, block, contentLength);
+    binding.writeHead(this.token, statusWord(status, block, reason, sendDate), reason, block, contentLength);
     this.state = State.Streaming;
     // After 101 the connection's raw input is this exchange's body, until the peer ends it.
     if (status === 101) this.ended = false;
