@@ -470,9 +470,13 @@ fn hex(b: u8) -> Option<u8> {
 /// Percent-decodes `raw`; borrows when there is nothing to decode. None if an escape is
 /// malformed or the result is not UTF-8 (such a path matches no parameter or static segment).
 fn percent_decode(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
+    // One pass for the common segment: ASCII (request targets are; JS callers may pass other
+    // text) with nothing to decode.
+    if raw.iter().all(|&b| b != b'%' && b.is_ascii()) {
+        return Some(Cow::Borrowed(raw));
+    }
     if !raw.contains(&b'%') {
-        // Request targets are ASCII (the parser refuses others): the check is for JS callers.
-        return (raw.is_ascii() || std::str::from_utf8(raw).is_ok()).then_some(Cow::Borrowed(raw));
+        return std::str::from_utf8(raw).is_ok().then_some(Cow::Borrowed(raw));
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
