@@ -171,8 +171,22 @@ export class Server extends EventEmitter {
       // node gives a unix socket's errors port -1.
       const failure = 'path' in options ? listenError(errno, options.path, -1) : listenError(errno, options.host ?? '::', options.port ?? 0);
       process.nextTick(() => this.emit('error', failure));
+      return this;
     }
+    if (cluster.worker) this.closeWhenWorkerDisconnects(cluster.worker);
     return this;
+  }
+
+  /**
+   * A cluster worker's disconnect() closes its servers so the worker can exit, as node does for
+   * the servers it shares through the primary; this one it does not know of.
+   */
+  private closeWhenWorkerDisconnects(worker: NonNullable<typeof cluster.worker>): void {
+    const close = (): void => {
+      if (this.listening) this.close();
+    };
+    worker.once('disconnect', close);
+    this.once('close', () => worker.off('disconnect', close));
   }
 
   get listening(): boolean {
