@@ -7,7 +7,7 @@
 // end of the body already pushed when the body is complete. A request with a body gets its
 // state at once (the engine feeds it). Express's prototypes always inherit from ours (see
 // app-prototypes.ts), so the accessor is there for its requests too.
-import { IncomingMessage } from 'node:http';
+import { type IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
 import { splitHeaderText } from '../src/engine/headers';
 import {
@@ -17,6 +17,7 @@ import { PyreSocket } from './socket';
 import type { UpgradeSocket } from './upgrade-socket';
 
 const nodeRead = IncomingMessage.prototype._read;
+const nodeHeaders = Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'headers') as { get(this: IncomingMessage): IncomingHttpHeaders };
 
 export interface RequestOptions {
   /** Node's `joinDuplicateHeaders`: join repeated fields with ', ' instead of keeping the first. */
@@ -27,8 +28,8 @@ export interface RequestOptions {
 
 /** The members of node's IncomingMessage the class inherits at run time (see the end of the file). */
 export interface PyreIncomingMessage extends IncomingMessage, Omit<IncomingInternals, '_readableState'> {
-  /** The header section as the engine received it (see rawHeaders). */
-  _pyreHeadText: string;
+  /** The header section as the engine received it (see rawHeaders); null once rawHeaders is own. */
+  _pyreHeadText: string | null;
   _pyreOptions: RequestOptions;
   /** Node's flag for a request emitted as 'upgrade' (@types/node leaves it out). */
   upgrade: boolean;
@@ -101,14 +102,40 @@ export class PyreIncomingMessage {
 
   /** Node's rawHeaders, split from the head text on first use (maxHeadersCount applied). */
   get rawHeaders(): string[] {
-    let raw = splitHeaderText(this._pyreHeadText);
-    const max = this._pyreOptions.maxHeadersCount;
-    if (max && raw.length > max * 2) raw = raw.slice(0, max * 2);
+    const raw = PyreIncomingMessage.splitHead(this);
     this.rawHeaders = raw;
     return raw;
   }
   set rawHeaders(raw: string[]) {
     Object.defineProperty(this, 'rawHeaders', { value: raw, writable: true, enumerable: true, configurable: true });
+    // From now on node's getters read the own rawHeaders (the application may have replaced it).
+    this._pyreHeadText = null;
+  }
+
+  private static splitHead(req: PyreIncomingMessage): string[] {
+    const raw = splitHeaderText(req._pyreHeadText as string);
+    const max = req._pyreOptions.maxHeadersCount;
+    return max && raw.length > max * 2 ? raw.slice(0, max * 2) : raw;
+  }
+
+  /**
+   * Node's `headers`, built on first use as node's getter builds it (node's own _addHeaderLine
+   * merges the fields), but from the head text: rawHeaders stays unmade unless someone reads it,
+   * which spares making it an own property (Object.defineProperty costs more than the rest).
+   */
+  get headers(): IncomingHttpHeaders {
+    const self = this as unknown as { [kHeaders]: IncomingHttpHeaders | null };
+    const built = self[kHeaders];
+    if (built) return built;
+    if (typeof this._pyreHeadText !== 'string') return nodeHeaders.get.call(this);
+    const headers: IncomingHttpHeaders = {};
+    self[kHeaders] = headers;
+    const raw = PyreIncomingMessage.splitHead(this);
+    for (let i = 0; i < raw.length; i += 2) this._addHeaderLine(raw[i], raw[i + 1], headers);
+    return headers;
+  }
+  set headers(headers: IncomingHttpHeaders) {
+    (this as unknown as { [kHeaders]: IncomingHttpHeaders })[kHeaders] = headers;
   }
 
   /** Node's count of raw header entries, which its `headers` getter walks. */
