@@ -9,7 +9,7 @@
 // app-prototypes.ts), so the accessor is there for its requests too.
 import { type IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
-import { splitHeaderText } from '../src/engine/headers';
+import { forEachHeaderField, splitHeaderText } from '../src/engine/headers';
 import {
   type IncomingInternals, kHeaders, kHeadersCount, kTrailers, kTrailersCount, NODE_HIGH_WATER_MARK, ReadableState, type ReadableStateLike,
 } from './node-internals';
@@ -129,12 +129,18 @@ export class PyreIncomingMessage {
     const self = this as unknown as { [kHeaders]: IncomingHttpHeaders | null };
     const built = self[kHeaders];
     if (built) return built;
+    // Node's getter, over rawHeaders: for node's own objects, once rawHeaders was made, or for a
+    // limit that is not a whole number of fields (rawHeaders cuts it as it always did).
     if (typeof this._pyreHeadText !== 'string') return nodeHeaders.get.call(this);
-    const headers: IncomingHttpHeaders = {};
-    self[kHeaders] = headers;
-    const raw = PyreIncomingMessage.splitHead(this);
-    for (let i = 0; i < raw.length; i += 2) this._addHeaderLine(raw[i], raw[i + 1], headers);
-    return headers;
+    const max = this._pyreOptions.maxHeadersCount;
+    if (max !== null && !(max >= 0 && max % 1 === 0)) return nodeHeaders.get.call(this);
+    self[kHeaders] = {};
+    forEachHeaderField(this._pyreHeadText, max || Infinity, PyreIncomingMessage.addHeaderField, this);
+    return self[kHeaders] as IncomingHttpHeaders;
+  }
+
+  private static addHeaderField(name: string, value: string, req: PyreIncomingMessage): void {
+    req._addHeaderLine(name, value, (req as unknown as { [kHeaders]: IncomingHttpHeaders })[kHeaders]);
   }
   set headers(headers: IncomingHttpHeaders) {
     (this as unknown as { [kHeaders]: IncomingHttpHeaders })[kHeaders] = headers;
