@@ -61,6 +61,7 @@ export const ReadableState = (Readable as unknown as {
 /** IncomingMessage members node's server uses that @types/node does not declare. */
 export interface IncomingInternals {
   _addHeaderLines(headers: string[], count: number): void;
+  _addHeaderLine(name: string, value: string, headers: object): void;
   _dump(): void;
   _consuming: boolean;
   _dumped: boolean;

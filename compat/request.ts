@@ -7,9 +7,9 @@
 // end of the body already pushed when the body is complete. A request with a body gets its
 // state at once (the engine feeds it). Express's prototypes always inherit from ours (see
 // app-prototypes.ts), so the accessor is there for its requests too.
-import { IncomingMessage } from 'node:http';
+import { type IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
-import { splitHeaderText } from '../src/engine/headers';
+import { forEachHeaderField, splitHeaderText } from '../src/engine/headers';
 import {
   type IncomingInternals, kHeaders, kHeadersCount, kTrailers, kTrailersCount, NODE_HIGH_WATER_MARK, ReadableState, type ReadableStateLike,
 } from './node-internals';
@@ -17,6 +17,7 @@ import { PyreSocket } from './socket';
 import type { UpgradeSocket } from './upgrade-socket';
 
 const nodeRead = IncomingMessage.prototype._read;
+const nodeHeaders = Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'headers') as { get(this: IncomingMessage): IncomingHttpHeaders };
 
 export interface RequestOptions {
   /** Node's `joinDuplicateHeaders`: join repeated fields with ', ' instead of keeping the first. */
@@ -27,13 +28,15 @@ export interface RequestOptions {
 
 /** The members of node's IncomingMessage the class inherits at run time (see the end of the file). */
 export interface PyreIncomingMessage extends IncomingMessage, Omit<IncomingInternals, '_readableState'> {
-  /** The header section as the engine received it (see rawHeaders). */
-  _pyreHeadText: string;
+  /** The header section as the engine received it (see rawHeaders); null once rawHeaders is own. */
+  _pyreHeadText: string | null;
   _pyreOptions: RequestOptions;
   /** Node's flag for a request emitted as 'upgrade' (@types/node leaves it out). */
   upgrade: boolean;
   /** The exchange that feeds the body, for a request that has one. */
   _pyreBody: Exchange | null;
+  /** The Readable state has been made (Object.hasOwn would say so too, at ~100 instructions a request). */
+  _pyreStreamMade: boolean;
 }
 
 /** A request's socket: a PyreSocket (which feeds the request's body), or an UpgradeSocket for 'upgrade'. */
@@ -101,14 +104,46 @@ export class PyreIncomingMessage {
 
   /** Node's rawHeaders, split from the head text on first use (maxHeadersCount applied). */
   get rawHeaders(): string[] {
-    let raw = splitHeaderText(this._pyreHeadText);
-    const max = this._pyreOptions.maxHeadersCount;
-    if (max && raw.length > max * 2) raw = raw.slice(0, max * 2);
+    const raw = PyreIncomingMessage.splitHead(this);
     this.rawHeaders = raw;
     return raw;
   }
   set rawHeaders(raw: string[]) {
     Object.defineProperty(this, 'rawHeaders', { value: raw, writable: true, enumerable: true, configurable: true });
+    // From now on node's getters read the own rawHeaders (the application may have replaced it).
+    this._pyreHeadText = null;
+  }
+
+  private static splitHead(req: PyreIncomingMessage): string[] {
+    const raw = splitHeaderText(req._pyreHeadText as string);
+    const max = req._pyreOptions.maxHeadersCount;
+    return max && raw.length > max * 2 ? raw.slice(0, max * 2) : raw;
+  }
+
+  /**
+   * Node's `headers`, built on first use as node's getter builds it (node's own _addHeaderLine
+   * merges the fields), but from the head text: rawHeaders stays unmade unless someone reads it,
+   * which spares making it an own property (Object.defineProperty costs more than the rest).
+   */
+  get headers(): IncomingHttpHeaders {
+    const self = this as unknown as { [kHeaders]: IncomingHttpHeaders | null };
+    const built = self[kHeaders];
+    if (built) return built;
+    // Node's getter, over rawHeaders: for node's own objects, once rawHeaders was made, or for a
+    // limit that is not a whole number of fields (rawHeaders cuts it as it always did).
+    if (typeof this._pyreHeadText !== 'string') return nodeHeaders.get.call(this);
+    const max = this._pyreOptions.maxHeadersCount;
+    if (max !== null && !(max >= 0 && max % 1 === 0)) return nodeHeaders.get.call(this);
+    self[kHeaders] = {};
+    forEachHeaderField(this._pyreHeadText, max || Infinity, PyreIncomingMessage.addHeaderField, this);
+    return self[kHeaders] as IncomingHttpHeaders;
+  }
+
+  private static addHeaderField(name: string, value: string, req: PyreIncomingMessage): void {
+    req._addHeaderLine(name, value, (req as unknown as { [kHeaders]: IncomingHttpHeaders })[kHeaders]);
+  }
+  set headers(headers: IncomingHttpHeaders) {
+    (this as unknown as { [kHeaders]: IncomingHttpHeaders })[kHeaders] = headers;
   }
 
   /** Node's count of raw header entries, which its `headers` getter walks. */
@@ -132,6 +167,7 @@ export class PyreIncomingMessage {
     // As node's constructor: the socket feeds the body, so no read-ahead until someone reads.
     state.readingMore = true;
     req._readableState = state;
+    req._pyreStreamMade = true;
     if (req.complete) req.push(null);
     if (req._dumped) {
       // The response ended before anyone looked: end the stream as node's dump would have.
@@ -143,7 +179,7 @@ export class PyreIncomingMessage {
 
   /** The response is complete: the engine drops any unread body, so the request ends here, as node's does once dumped. */
   static responseDone(req: PyreIncomingMessage): void {
-    if (!Object.hasOwn(req, '_readableState')) {
+    if (!req._pyreStreamMade) {
       // Nobody has looked at the stream: remember, and end it if someone ever does.
       req._dumped = true;
       return;
@@ -175,4 +211,5 @@ Object.assign(PyreIncomingMessage.prototype, {
   _consuming: false,
   _dumped: false,
   _pyreBody: null,
+  _pyreStreamMade: false,
 });

@@ -4,6 +4,8 @@
 // in JS until end(), then handed to the engine in one call.
 //
 // Express gives res its own prototype, which always inherits from ours (see app-prototypes.ts).
+// node:buffer's Buffer rather than the global one: node's global is a getter, run on every use.
+import { Buffer } from 'node:buffer';
 import { ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Exchange } from '../src/engine/exchange';
 import type { HeaderValue } from '../src/engine/headers';

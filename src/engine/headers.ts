@@ -81,21 +81,32 @@ export function trailerBlock(trailers: HeadersInit | undefined): string {
 }
 
 /**
- * Splits the engine's header text ("Name: value" lines joined by CRLF, already validated: no
- * bare CR or LF, token names) into [name, value, ...], values without surrounding spaces/tabs.
+ * Calls `visit(name, value, target)` for each of the first `limit` fields of the engine's header
+ * text ("Name: value" lines joined by CRLF, already validated: no bare CR or LF, token names),
+ * values without surrounding spaces/tabs.
  */
-export function splitHeaderText(text: string): string[] {
-  const fields: string[] = [];
-  if (text === '') return fields;
+export function forEachHeaderField<T>(text: string, limit: number, visit: (name: string, value: string, target: T) => void, target: T): void {
+  if (text === '') return;
   let start = 0;
-  for (;;) {
+  for (let count = 0; count < limit; count++) {
     let end = text.indexOf('\r\n', start);
     if (end === -1) end = text.length;
     const colon = text.indexOf(':', start);
-    fields.push(text.slice(start, colon), trimOws(text, colon + 1, end));
-    if (end === text.length) return fields;
+    visit(text.slice(start, colon), trimOws(text, colon + 1, end), target);
+    if (end === text.length) return;
     start = end + 2;
   }
+}
+
+/** The engine's header text split into [name, value, ...] (see forEachHeaderField). */
+export function splitHeaderText(text: string): string[] {
+  const fields: string[] = [];
+  forEachHeaderField(text, Infinity, pushField, fields);
+  return fields;
+}
+
+function pushField(name: string, value: string, fields: string[]): void {
+  fields.push(name, value);
 }
 
 function isOws(code: number): boolean {
