@@ -6,7 +6,7 @@
 // which the connection closes, as node's would once the listener is done with it.
 import { Duplex } from 'node:stream';
 import type { Exchange } from '../src/engine/exchange';
-import { checkHeaderName, checkHeaderValue } from '../src/engine/headers';
+import { checkHeaderName, checkHeaderValue, trimOws } from '../src/engine/headers';
 import { CONNECTION_CLOSE } from './response-head';
 import { socketAddress, timeoutListener } from './socket';
 
@@ -27,10 +27,6 @@ const enum Phase {
 }
 
 type WriteCallback = (error?: Error | null) => void;
-
-function trimOws(value: string): string {
-  return value.replace(/^[ \t]+|[ \t]+$/g, '');
-}
 
 export class UpgradeSocket extends Duplex {
   // Undefined on a unix socket connection, as in node.
@@ -107,7 +103,7 @@ export class UpgradeSocket extends Duplex {
       const colon = lines[i].indexOf(':');
       if (colon === -1) throw new Error(`pyre: not a header line in the response head: ${JSON.stringify(lines[i])}`);
       const name = lines[i].slice(0, colon);
-      const value = trimOws(lines[i].slice(colon + 1));
+      const value = trimOws(lines[i], colon + 1, lines[i].length);
       checkHeaderName(name);
       checkHeaderValue(name, value);
       block += `${name}: ${value}\r\n`;

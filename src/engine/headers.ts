@@ -113,7 +113,8 @@ function isOws(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
 
-function trimOws(text: string, from: number, to: number): string {
+/** text[from..to) without the spaces and tabs around it. */
+export function trimOws(text: string, from: number, to: number): string {
   while (from < to && isOws(text.charCodeAt(from))) from++;
   while (to > from && isOws(text.charCodeAt(to - 1))) to--;
   return text.slice(from, to);
