@@ -1,7 +1,6 @@
 // node:http's Server API over the engine's NativeServer.
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
-import { getSystemErrorMap } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConnectionEvents, connectionToken } from '../src/engine/binding';
 import type { Exchange } from '../src/engine/exchange';
@@ -165,11 +164,10 @@ export class Server extends EventEmitter {
         this.native.listen({ ...options, reusePort });
       }
     } catch (err) {
-      // node reports bind failures (EADDRINUSE, EACCES) as an 'error' event, not a throw.
-      const errno = (err as { errno?: number }).errno;
-      if (typeof errno !== 'number') throw err;
-      // node gives a unix socket's errors port -1.
-      const failure = 'path' in options ? listenError(errno, options.path, -1) : listenError(errno, options.host ?? '::', options.port ?? 0);
+      // node reports bind failures (EADDRINUSE, EACCES) as an 'error' event, not a throw. The
+      // engine's error already reads as node's; node gives a unix socket's errors port -1.
+      if (typeof (err as { errno?: unknown }).errno !== 'number') throw err;
+      const failure = 'path' in options ? Object.assign(err as Error, { port: -1 }) : err;
       process.nextTick(() => this.emit('error', failure));
       return this;
     }
@@ -278,16 +276,6 @@ export class Server extends EventEmitter {
     this.engineOptions[name] = ms;
     this.native.setOptions(this.engineOptions);
   }
-}
-
-/**
- * The error node's net.Server emits for a failed bind, e.g. `listen EADDRINUSE: address already in
- * use 127.0.0.1:80`; without a port (a unix socket), just the address: `... /run/app.sock`.
- */
-function listenError(errno: number, address: string, port: number): NodeJS.ErrnoException {
-  const [code, description] = getSystemErrorMap().get(errno) ?? [`Unknown system error ${errno}`, 'unknown error'];
-  const where = port > 0 ? `${address}:${port}` : address;
-  return Object.assign(new Error(`listen ${code}: ${description} ${where}`), { errno, code, syscall: 'listen', address, port });
 }
 
 /** node's http.createServer([options][, requestListener]), served by the engine. */

@@ -243,7 +243,8 @@ function listenError(err: unknown, address: string, port?: number): Error {
   if (typeof errno !== 'number') return err as Error;
   const [code, description] = getSystemErrorMap().get(errno) ?? ['UNKNOWN', 'unknown error'];
   const syscall = (err as { syscall?: string }).syscall === 'bind' ? 'listen' : String((err as { syscall?: string }).syscall);
-  const where = port === undefined ? address : `${address}:${port}`;
+  // As node: the port only when there is one to name (not for port 0 or a unix socket).
+  const where = port === undefined || port <= 0 ? address : `${address}:${port}`;
   return Object.assign(new Error(`${syscall} ${code}: ${description} ${where}`), { code, errno, syscall, address }, port === undefined ? {} : { port });
 }
 
