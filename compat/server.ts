@@ -77,9 +77,9 @@ class Sockets implements ConnectionObserver {
 
   clientError(connection: number, code: string, reason: string, rawPacket: Buffer): void {
     const socket = this.of(connection);
-    socket.refused();
     const message = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'Request timeout' : `Parse Error: ${reason}`;
-    this.server.emit('clientError', Object.assign(new Error(message), { code, reason, rawPacket }), socket);
+    const error = Object.assign(new Error(message), { code, reason, rawPacket });
+    socket.refused(() => this.server.emit('clientError', error, socket));
   }
 }
 

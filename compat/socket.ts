@@ -30,6 +30,9 @@ export function timeoutListener(socket: EventEmitter, ms: number, callback: (() 
   else socket.once('timeout', callback);
 }
 
+/** What socket.write() takes. */
+type RawData = string | Uint8Array;
+
 export class PyreSocket {
   readable = true;
   writable = true;
@@ -44,6 +47,8 @@ export class PyreSocket {
   /** Requests on the connection whose responses are not complete. */
   private unanswered = 0;
   private info: SocketInfo | null = null;
+  /** A 'clientError' listener is choosing a refused request's answer: raw writes are that answer. */
+  private answering = false;
 
   constructor(
     /** The engine's token for the connection itself (see binding.ts connectionToken). */
@@ -110,22 +115,39 @@ export class PyreSocket {
 
   /**
    * Half-close: no more requests are read, and the connection closes once the responses owed
-   * are sent (a response not yet started says `Connection: close`). Data given is not sent: the
-   * engine frames everything on the connection.
+   * are sent (a response not yet started says `Connection: close`). Data given is sent only as
+   * a refused request's answer (see write); elsewhere the engine frames everything.
    */
-  end(): this {
+  end(data?: RawData | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
+    if (typeof data === 'function') [callback, data] = [data, undefined];
+    if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
     if (!this.writable) return this;
+    if (data !== undefined && this.answering) this.write(data, encoding);
     this.writable = false;
     const response = this._httpMessage;
     if (response !== null && !response.headersSent) response.shouldKeepAlive = false;
     binding.endConnection(this.token);
+    if (callback) process.nextTick(callback);
     return this;
   }
 
-  /** The engine writes framed responses only; raw bytes would corrupt the framing. After end() (or a refused request) it is a no-op. */
-  write(): boolean {
+  /**
+   * Raw bytes reach the client only as the answer to a refused request, written by a
+   * 'clientError' listener while it runs (node's pattern:
+   * `socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')`). Anywhere else they would corrupt the
+   * engine's framing, so they throw; after end() or a refusal, write() is a no-op.
+   */
+  write(data: RawData, encoding?: BufferEncoding | ((error?: Error) => void), callback?: (error?: Error) => void): boolean {
+    if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
     if (!this.writable) return false;
-    throw new Error('pyre: raw socket writes are not supported; write through the response object');
+    if (!this.answering) throw new Error('pyre: raw socket writes are not supported; write through the response object');
+    if (!binding.connectionWrite(this.token, typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : data)) {
+      // A fault in a request body: the engine has answered it already (see COMPAT.md).
+      this.writable = false;
+      return false;
+    }
+    if (callback) process.nextTick(callback);
+    return true;
   }
 
   /**
@@ -177,9 +199,19 @@ export class PyreSocket {
     else this.stopIdleTimer();
   }
 
-  /** @internal The engine refused a request on this connection and answered it: nothing more can be written. */
-  refused(): void {
-    this.writable = false;
+  /**
+   * @internal The engine refused a request on this connection. While `listener` (the server's
+   * 'clientError' listeners) runs, what is written to the socket is the answer; after it,
+   * nothing more can be written.
+   */
+  refused(listener: () => void): void {
+    this.answering = true;
+    try {
+      listener();
+    } finally {
+      this.answering = false;
+      this.writable = false;
+    }
   }
 
   /** @internal The engine reports the connection closed: 'close', once. */

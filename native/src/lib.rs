@@ -393,6 +393,17 @@ unsafe extern "C" fn end_connection(env: sys::napi_env, info: sys::napi_callback
     undefined(env)
 }
 
+/// connectionWrite(token, data) -> boolean: bytes sent as-is, in the place of a refused
+/// request's answer; only while a 'clientError' listener runs (false otherwise).
+unsafe extern "C" fn connection_write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    let written = match conn_of(a.f64(0)) {
+        Some((conn, _)) => conn.write_refusal(&a.bytes(1, BytesArg::Body)),
+        None => false,
+    };
+    a.bool_value(written)
+}
+
 /// socketInfo(token) -> { remoteAddress, remotePort, remoteFamily, localAddress, localPort }
 unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let a = Args::<1>::get(env, info);
@@ -413,7 +424,7 @@ unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_in
 
 type RawFn = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
-const EXPORTS: [(&str, RawFn); 24] = [
+const EXPORTS: [(&str, RawFn); 25] = [
     ("serverCreate", server_create),
     ("serverListen", server_listen),
     ("serverListenUnix", server_listen_unix),
@@ -435,6 +446,7 @@ const EXPORTS: [(&str, RawFn); 24] = [
     ("resume", resume),
     ("destroy", destroy),
     ("endConnection", end_connection),
+    ("connectionWrite", connection_write),
     ("socketInfo", socket_info),
     ("registerBlock", register_block),
     ("releaseBlock", release_block),

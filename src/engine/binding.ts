@@ -198,6 +198,8 @@ export interface Binding {
   destroy(token: number): void;
   /** Reads no more requests on the token's connection; it closes once the responses owed are sent. */
   endConnection(token: number): void;
+  /** Bytes sent as-is as a refused request's answer, while a 'clientError' listener runs; false otherwise. */
+  connectionWrite(token: number, data: Uint8Array): boolean;
   socketInfo(token: number): SocketInfo;
 
   // ---- router (framework) ----

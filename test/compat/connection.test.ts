@@ -406,26 +406,138 @@ describe("'clientError'", () => {
     ['an oversized header', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 'HPE_HEADER_OVERFLOW'],
     ['a bad request line', 'G(T / HTTP/1.1\r\nHost: x\r\n\r\n', 'HPE_INVALID_METHOD'],
   ];
-  test.each(cases)('%s: emitted with the code node gives, rawPacket a Buffer; the client gets a 4xx and a close', async (_name, bytes, code) => {
+  test.each(cases)('%s: emitted with the code node gives, rawPacket a Buffer; the listener\'s answer is what the client gets', async (_name, bytes, code) => {
     const observed = await onBoth(async (make) => {
       const errors: { code: unknown; rawPacket: boolean; message: string }[] = [];
       let requests = 0;
       const server = make(() => requests++);
       server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: net.Socket) => {
         errors.push({ code: err.code, rawPacket: Buffer.isBuffer(err.rawPacket), message: err.message.split(':')[0] });
-        // node's documented pattern; on Pyre the engine has answered and the socket is no longer writable.
+        // node's documented pattern.
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
-        else socket.destroy();
       });
       const port = await listen(server);
       const client = await RawClient.connect(port);
       client.write(bytes);
       await client.serverClosed();
       await closeServer(server);
-      return { errors, requests, status: /^HTTP\/1\.1 4\d\d/.test(client.text) };
+      return { errors, requests, text: client.text };
     });
     expect(observed[1]).toEqual(observed[0]);
-    expect(observed[1]).toEqual({ errors: [{ code, rawPacket: true, message: 'Parse Error' }], requests: 0, status: true });
+    expect(observed[1]).toEqual({ errors: [{ code, rawPacket: true, message: 'Parse Error' }], requests: 0, text: 'HTTP/1.1 400 Bad Request\r\n\r\n' });
+  });
+
+  type Answer = (err: Error, socket: net.Socket) => void;
+  const body = '{"error":"Bad Request","message":"Client Error","statusCode":400}';
+  const answers: [string, Answer, string][] = [
+    // Fastify's default clientError handler.
+    ['write, then destroy', (err, socket) => {
+      if (socket.writable) socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}`);
+      socket.destroy(err);
+    }, `HTTP/1.1 400 Bad Request\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}`],
+    ['several writes and a Buffer, then end', (_err, socket) => {
+      socket.write('HTTP/1.1 431 ', 'latin1');
+      socket.write(Buffer.from('Too Big\r\nContent-Length: 2\r\n\r\n'));
+      socket.end('no');
+    }, 'HTTP/1.1 431 Too Big\r\nContent-Length: 2\r\n\r\nno'],
+    ['destroy without a word', (_err, socket) => socket.destroy(), ''],
+    ['end without a word', (_err, socket) => socket.end(), ''],
+  ];
+  test.each(answers)('the listener chooses the answer (%s), as on node', async (_name, answer, expected) => {
+    const observed = await onBoth(async (make) => {
+      const server = make(() => undefined);
+      server.on('clientError', answer);
+      const port = await listen(server);
+      const client = await RawClient.connect(port);
+      client.write(cases[0][1]);
+      await client.serverClosed();
+      await closeServer(server);
+      return client.text;
+    });
+    expect(observed[1]).toEqual(observed[0]);
+    expect(observed[1]).toBe(expected);
+  });
+
+  // node writes the listener's answer straight to the socket and ends it, so a pipelined
+  // response still queued behind the first is lost (the client gets /one, then the 400). Here
+  // every request ahead of the refused one is answered first.
+  test('a refused request behind pipelined ones is answered in its turn (node drops the queued /two)', async () => {
+    const server = createPyreServer((req, res) => res.end(`answer to ${req.url}`));
+    server.on('clientError', (_err: Error, socket: net.Socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    const port = await listen(server as unknown as http.Server);
+    const client = await RawClient.connect(port);
+    client.write(`${GET('/one')}${GET('/two')}G(T / HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await client.serverClosed();
+    await closeServer(server as unknown as http.Server);
+    expect(client.text.match(/HTTP\/1\.1 \d{3}|answer to \/(?:one|two)/g)).toEqual(['HTTP/1.1 200', 'answer to /one', 'HTTP/1.1 200', 'answer to /two', 'HTTP/1.1 400']);
+    expect(client.text).toMatch(/\r\n\r\nanswer to \/twoHTTP\/1\.1 400 Bad Request\r\n\r\n$/);
+  });
+
+  test("a listener that neither writes nor closes leaves the engine's answer (node would leave the connection open)", async () => {
+    const server = createPyreServer(() => undefined);
+    let socket: net.Socket | undefined;
+    server.on('clientError', (_err: Error, s: net.Socket) => {
+      socket = s;
+    });
+    const port = await listen(server as unknown as http.Server);
+    const client = await RawClient.connect(port);
+    client.write(cases[1][1]);
+    await client.serverClosed();
+    expect(client.text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    // Too late to answer: the socket no longer takes writes.
+    expect(socket?.writable).toBe(false);
+    expect(socket?.write('HTTP/1.1 400 Late\r\n\r\n')).toBe(false);
+    await closeServer(server as unknown as http.Server);
+  });
+
+  test('a request timeout is a clientError too, and the listener answers it', async () => {
+    const server = createPyreServer({ headersTimeout: 150, requestTimeout: 150 }, () => undefined);
+    const codes: unknown[] = [];
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      codes.push(err.code);
+      socket.end('HTTP/1.1 408 Too Slow\r\nConnection: close\r\n\r\n');
+    });
+    const port = await listen(server as unknown as http.Server);
+    const client = await RawClient.connect(port);
+    client.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    await client.serverClosed();
+    expect(codes).toEqual(['ERR_HTTP_REQUEST_TIMEOUT']);
+    expect(client.text).toBe('HTTP/1.1 408 Too Slow\r\nConnection: close\r\n\r\n');
+    await closeServer(server as unknown as http.Server);
+  });
+
+  test("a fault in a request's body was answered by the engine: the listener's writes send nothing and do not throw", async () => {
+    const server = createPyreServer((req) => req.resume());
+    const seen: unknown[] = [];
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      seen.push(err.code, socket.writable && socket.write('HTTP/1.1 400 Mine\r\n\r\n'));
+      socket.destroy();
+    });
+    const port = await listen(server as unknown as http.Server);
+    const client = await RawClient.connect(port);
+    client.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    await client.serverClosed();
+    expect(seen).toEqual(['HPE_INVALID_CHUNK_SIZE', false]);
+    expect(client.text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    await closeServer(server as unknown as http.Server);
+  });
+
+  test('raw writes outside a clientError listener throw: the engine frames responses itself', async () => {
+    const server = createPyreServer((req, res) => {
+      let message = '';
+      try {
+        req.socket.write('HTTP/1.1 200 OK\r\n\r\n');
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      res.end(message);
+    });
+    const port = await listen(server as unknown as http.Server);
+    const client = await RawClient.connect(port);
+    client.write(GET('/', 'Connection: close\r\n'));
+    await client.serverClosed();
+    expect(client.text).toMatch(/raw socket writes are not supported/);
+    await closeServer(server as unknown as http.Server);
   });
 
   test('without a listener the engine answers and nothing is emitted', async () => {

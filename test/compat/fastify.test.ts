@@ -1,6 +1,7 @@
 // Fastify 5 with serverFactory: node:http and Pyre side by side, answers compared byte for byte.
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { writeStaticFiles } from './express-app';
 import { buildFastifyApp } from './fastify-app';
@@ -64,4 +65,29 @@ describe('Fastify 5 on Pyre answers as on node:http', () => {
     const reply = await expectSame(pair, { method: 'POST', path: '/upload', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
     expect(JSON.parse(reply.body.toString()).parts).toHaveLength(2);
   });
+
+  // Fastify answers a malformed request from its own 'clientError' listener (a JSON 400 written
+  // to the socket); Pyre lets that listener choose the answer, as node does.
+  test.each([
+    ['a bad request line', 'G(T / HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['an oversized header', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+  ])("%s gets Fastify's own client-error answer", async (_name, request) => {
+    const [onNode, onPyre] = await Promise.all([rawExchange(pair.node, request), rawExchange(pair.pyre, request)]);
+    expect(onPyre).toBe(onNode);
+    expect(onPyre).toMatch(/^HTTP\/1\.1 4\d\d [^\r]+\r\nContent-Length: \d+\r\nContent-Type: application\/json\r\n\r\n\{"error":/);
+  });
 });
+
+/** Sends `request` on a fresh connection; everything the server sent before closing it. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (text += chunk));
+    // A reset after the answer (the server closing with input unread) still counts what arrived.
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(text));
+    socket.setTimeout(3000, () => reject(new Error(`no close after 3 s: ${JSON.stringify(text)}`)));
+  });
+}

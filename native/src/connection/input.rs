@@ -3,11 +3,12 @@
 
 use std::os::raw::c_int;
 
-use super::{errno, token, Abort, BodyState, Conn, LINGER_MS, MAX_READ, MIN_READ, SEQ_MASK};
+use super::{errno, token, Abort, BodyState, Conn, Refusal, LINGER_MS, MAX_READ, MIN_READ, SEQ_MASK};
 use crate::chunked::{ChunkError, Decoder};
 use crate::exchange::{Exchange, Response};
 use crate::js::Cb;
 use crate::parser::{self, Framing};
+use crate::server::watch;
 use crate::writer;
 
 impl Conn {
@@ -131,8 +132,7 @@ impl Conn {
         let result = match parsed {
             Ok(None) => false,
             Err(reject) => {
-                self.refuse(reject.status, reject.reason);
-                self.report_client_error(reject.code, reject.reason);
+                self.refuse(reject.status, reject.reason, reject.code);
                 false
             }
             Ok(Some(head)) => {
@@ -324,24 +324,53 @@ impl Conn {
         self.advance();
     }
 
-    /// Refuses a malformed head: an error response in order, then close.
-    pub(super) fn refuse(&mut self, status: u16, reason: &str) {
+    /// Refuses a request (a malformed head, or one too slow to arrive): an answer in its turn,
+    /// then close. A server that watches client errors hears of it first, and its listener
+    /// chooses the answer as node's does: what it writes to the socket meanwhile is the answer,
+    /// sent as-is; ending the socket without writing sends none, destroying it cuts the
+    /// connection. A listener that does none of these leaves the engine's own answer.
+    pub(super) fn refuse(&mut self, status: u16, reason: &'static str, code: &'static str) {
         self.stop_parsing = true;
         let seq = self.next_seq;
         self.next_seq = (self.next_seq + 1) & SEQ_MASK;
         let mut ex = self.spare.pop().unwrap_or_else(Exchange::empty);
         ex.reset(seq);
         ex.close_after = true;
-        ex.response = Response::Done;
-        writer::write_error(&mut ex.pending, status, reason, self.server().now());
         self.queue.push_back(ex);
-        if self.queue.len() == 1 {
-            let pending = std::mem::take(&mut self.queue[0].pending);
-            self.out.extend_from_slice(&pending);
-            self.queue[0].pending = pending;
+        let mut answered = false;
+        if self.server().watches(watch::CLIENT_ERROR) {
+            self.refusal = Some(Refusal { seq, answered: false });
+            self.report_client_error(code, reason);
+            answered = self.refusal.take().is_some_and(|r| r.answered);
+            if self.closed || self.pending_close.is_some() {
+                return;
+            }
         }
+        let Some(idx) = self.index_of(seq) else { return };
+        if !answered {
+            let mut bytes = Vec::new();
+            writer::write_error(&mut bytes, status, reason, self.server().now());
+            self.emit(idx, &bytes);
+        }
+        self.queue[idx].response = Response::Done;
         self.advance();
         self.mark_dirty();
+    }
+
+    /// A 'clientError' listener's socket.write(): `bytes` join the refused request's answer.
+    /// False when no refusal is being answered (the engine frames everything else itself).
+    pub fn write_refusal(&mut self, bytes: &[u8]) -> bool {
+        let Some(seq) = self.refusal.as_mut().map(|r| {
+            r.answered = true;
+            r.seq
+        }) else {
+            return false;
+        };
+        if let Some(idx) = self.index_of(seq) {
+            self.emit(idx, bytes);
+            self.mark_dirty();
+        }
+        true
     }
 }
 

@@ -108,6 +108,14 @@ pub struct Conn {
     /// JavaScript has heard of this connection (a request, or a watched accept or client error),
     /// so a server that watches closes hears of its close.
     pub observed: bool,
+    /// The refused request whose answer a 'clientError' listener is choosing, while it runs.
+    refusal: Option<Refusal>,
+}
+
+struct Refusal {
+    seq: u32,
+    /// The listener wrote to or ended the socket: the engine adds no answer of its own.
+    answered: bool,
 }
 
 fn token(conn: u32, seq: u32) -> f64 {
@@ -153,6 +161,7 @@ impl Conn {
             idle_since: now,
             request_start: now,
             observed: false,
+            refusal: None,
         })
     }
 
@@ -273,6 +282,9 @@ impl Conn {
     /// The server is closing: answer what was received, read no more requests, then close.
     pub fn stop_reading_requests(&mut self) {
         self.stop_parsing = true;
+        if let Some(refusal) = &mut self.refusal {
+            refusal.answered = true;
+        }
         self.mark_dirty();
     }
 
@@ -400,16 +412,14 @@ impl Conn {
         self.poll = std::ptr::null_mut();
     }
 
-    /// The engine refused a request and has answered it: tell a server that watches client
-    /// errors, with node's error code, our reason, and what is left of the input (node's
-    /// `err.rawPacket`). The answer is written first, so a listener that destroys the socket
-    /// does not cut it off.
+    /// The engine refused a request: tell a server that watches client errors, with node's
+    /// error code, our reason, and what is left of the input (node's `err.rawPacket`). A
+    /// listener that destroys the socket still lets what was written before go out (after_js).
     fn report_client_error(&mut self, code: &str, reason: &str) {
         if self.closed || !self.server().watches(watch::CLIENT_ERROR) {
             return;
         }
         self.observed = true;
-        self.flush();
         let cbs = &self.server().callbacks;
         let _scope = cbs.scope();
         let args = [

@@ -2,7 +2,6 @@
 
 use super::{Abort, BodyState, Conn, LINGER_MS};
 use crate::exchange::Response;
-use crate::writer;
 
 impl Conn {
     /// Timeouts, checked by the server's sweep.
@@ -59,11 +58,7 @@ impl Conn {
         }
         self.abort_queued(Abort::Timeout);
         self.body = BodyState::None;
-        self.stop_parsing = true;
-        let loop_ms = self.server().now();
-        let reason = "request timed out";
-        writer::write_error(&mut self.out, 408, reason, loop_ms);
-        self.report_client_error("ERR_HTTP_REQUEST_TIMEOUT", reason);
+        self.refuse(408, "request timed out", "ERR_HTTP_REQUEST_TIMEOUT");
         self.after_js();
     }
 
