@@ -16,10 +16,14 @@ const { ServerProcess } = require('./lib/server-process');
 const { evaluateTargets, KEEP_ALIVE, PIPELINED } = require('./lib/targets');
 const { formatReport } = require('./lib/report');
 const { combineRounds } = require('./lib/rounds');
+const { settle, totalCpu } = require('./lib/settle');
 
 function describeProblems(measured) {
   const problems = [];
   if (measured.non2xx > 0) problems.push(`${measured.non2xx} non-2xx responses`);
+  if (measured.settledAfterMs === null) problems.push('other servers were still busy after 15 s');
+  // More than one clock tick per second of the run.
+  if (measured.neighbourCpuMs > 10 * Math.max(1, measured.seconds ?? 1)) problems.push(`other servers used ${measured.neighbourCpuMs} ms of CPU meanwhile`);
   if (measured.errors > 0) {
     const kinds = Object.entries(measured.errorKinds).filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`);
     problems.push(`${measured.errors} socket errors or timeouts (${kinds.join(', ')})`);
@@ -27,14 +31,21 @@ function describeProblems(measured) {
   return problems.length > 0 ? problems.join(', ') : null;
 }
 
-/** One measured run of `load` with the server's CPU time per request added (from /proc, this server's process only). */
-async function measureOnce(running, tool, load) {
+/**
+ * One measured run of `load` with the server's CPU time per request added (from /proc, this
+ * server's process only), once every server is idle (see lib/settle.js). `neighbourCpuMs` is
+ * what the other servers used meanwhile: anything but ~0 took the server core from this one.
+ */
+async function measureOnce(running, others, tool, load) {
   if (running.exited !== null) throw running.failure(`the server exited (${running.exited}) while idle`);
+  const settledAfterMs = await settle([running, ...others]);
   const cpuBefore = running.cpuSeconds();
+  const othersBefore = totalCpu(others);
   const measured = await tool.measure(load);
   if (running.exited !== null) throw running.failure(`the server exited (${running.exited}) under load`);
   const cpu = running.cpuSeconds() - cpuBefore;
-  return { ...measured, cpuUsPerRequest: measured.requests > 0 ? (cpu * 1e6) / measured.requests : null };
+  const neighbourCpuMs = Math.round((totalCpu(others) - othersBefore) * 1000);
+  return { ...measured, cpuUsPerRequest: measured.requests > 0 ? (cpu * 1e6) / measured.requests : null, settledAfterMs, neighbourCpuMs };
 }
 
 function recordFailure(server, why, err, skipped) {
@@ -84,12 +95,15 @@ async function measureRounds(started, tool, settings, skipped) {
         for (current of entry.cases) {
           const { target, mode } = current;
           const load = { url: running.url(target.url), connections: settings.connections, seconds: settings.duration, pipeline: mode.pipeline };
-          const measured = await measureOnce(running, tool, load);
+          const others = started.filter((other) => other !== entry && !other.failed).map((other) => other.running);
+          const measured = await measureOnce(running, others, tool, load);
           current.rounds.push(measured);
           const problems = describeProblems(measured);
           console.log(`  ${server.name.padEnd(nameWidth)}  GET ${target.route.padEnd(13)} ${mode.name.padEnd(10)}`
             + ` ${Math.round(measured.rps).toString().padStart(8)} req/s  p99 ${measured.p99Ms === null ? '–' : `${measured.p99Ms.toFixed(2)} ms`}`
-            + `  ${measured.cpuUsPerRequest?.toFixed(2) ?? '–'} µs CPU/req${problems ? `  (!) ${problems}` : ''}`);
+            + `  ${measured.cpuUsPerRequest?.toFixed(2) ?? '–'} µs CPU/req`
+            + `${measured.settledAfterMs > 1000 ? `  (waited ${(measured.settledAfterMs / 1000).toFixed(1)} s for idle servers)` : ''}`
+            + `${problems ? `  (!) ${problems}` : ''}`);
         }
       } catch (err) {
         entry.failed = true;

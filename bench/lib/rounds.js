@@ -10,10 +10,14 @@ function median(values) {
   return known.length % 2 === 1 ? known[middle] : (known[middle - 1] + known[middle]) / 2;
 }
 
-/** One measurement from `rounds` (each with the figures above, requests, seconds, errors, errorKinds, non2xx). */
+/**
+ * One measurement from `rounds` (each with the figures above, requests, seconds, errors,
+ * errorKinds, non2xx, neighbourCpuMs, and settledAfterMs: null when the other servers never went
+ * idle, which stays null here if it was so in any round).
+ */
 function combineRounds(rounds) {
   if (rounds.length === 1) return rounds[0];
-  const combined = { requests: 0, seconds: 0, errors: 0, non2xx: 0 };
+  const combined = { requests: 0, seconds: 0, errors: 0, non2xx: 0, neighbourCpuMs: 0 };
   for (const round of rounds) {
     for (const count of Object.keys(combined)) combined[count] += round[count];
   }
@@ -21,6 +25,8 @@ function combineRounds(rounds) {
   for (const round of rounds) {
     for (const [kind, count] of Object.entries(round.errorKinds)) combined.errorKinds[kind] = (combined.errorKinds[kind] ?? 0) + count;
   }
+  const waits = rounds.map((round) => round.settledAfterMs);
+  combined.settledAfterMs = waits.includes(null) ? null : Math.max(...waits);
   for (const figure of FIGURES) combined[figure] = median(rounds.map((round) => round[figure]));
   combined.rounds = rounds;
   return combined;
