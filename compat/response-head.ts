@@ -21,18 +21,23 @@ export interface ConnectionState {
   useChunkedEncodingByDefault: boolean;
   _removedConnection: boolean;
   _keepAliveTimeout: number;
+  /** The server's maxRequestsPerSocket (0: none), and whether this response is the last it allows. */
+  _maxRequestsPerSocket: number;
+  maxRequestsOnConnectionReached: boolean;
 }
 
 const enum ConnectionFlags {
   KeepAlive = 1,
   ChunkedByDefault = 2,
   RemovedConnection = 4,
+  MaxRequestsReached = 8,
 }
 
 function connectionFlags(state: ConnectionState): number {
   return (state.shouldKeepAlive ? ConnectionFlags.KeepAlive : 0)
     | (state.useChunkedEncodingByDefault ? ConnectionFlags.ChunkedByDefault : 0)
-    | (state._removedConnection ? ConnectionFlags.RemovedConnection : 0);
+    | (state._removedConnection ? ConnectionFlags.RemovedConnection : 0)
+    | (state.maxRequestsOnConnectionReached ? ConnectionFlags.MaxRequestsReached : 0);
 }
 
 /** The block has no engine id yet: it gets one on the section's second use. */
@@ -53,6 +58,7 @@ export class ResponseHead {
     readonly fields: readonly unknown[] | null,
     readonly flags: number,
     readonly keepAliveTimeout: number,
+    readonly maxRequests: number,
     /** The header lines, "Name: value\r\n" each. */
     readonly lines: string,
     /** The connection closes after this response (node's `_last`). */
@@ -126,9 +132,11 @@ class RememberedHeads {
   private readonly heads: ResponseHead[] = [];
 
   /** The remembered section for this connection state whose fields begin with `fields[0..count)`. */
-  find(flags: number, keepAliveTimeout: number, fields: readonly unknown[], count: number): ResponseHead | null {
+  find(flags: number, keepAliveTimeout: number, maxRequests: number, fields: readonly unknown[], count: number): ResponseHead | null {
     for (const head of this.heads) {
-      if (head.flags === flags && head.keepAliveTimeout === keepAliveTimeout && head.startsWith(fields, count)) return head;
+      if (head.flags === flags && head.keepAliveTimeout === keepAliveTimeout && head.maxRequests === maxRequests && head.startsWith(fields, count)) {
+        return head;
+      }
     }
     return null;
   }
@@ -200,6 +208,7 @@ export class FieldCollector {
   private candidate: ResponseHead | null = null;
   private flags = 0;
   private keepAliveTimeout = 0;
+  private maxRequests = 0;
   private validating = true;
 
   private static idle: FieldCollector | null = new FieldCollector();
@@ -212,8 +221,9 @@ export class FieldCollector {
     collector.count = 0;
     collector.flags = connectionFlags(state);
     collector.keepAliveTimeout = state._keepAliveTimeout;
+    collector.maxRequests = state._maxRequestsPerSocket;
     collector.validating = validate;
-    collector.candidate = remembered.find(collector.flags, collector.keepAliveTimeout, collector.fields, 0);
+    collector.candidate = remembered.find(collector.flags, collector.keepAliveTimeout, collector.maxRequests, collector.fields, 0);
     return collector;
   }
 
@@ -223,7 +233,7 @@ export class FieldCollector {
     this.fields[at + 1] = value;
     this.count = at + 2;
     if (this.candidate !== null && !this.candidate.hasField(at, name, value)) {
-      this.candidate = remembered.find(this.flags, this.keepAliveTimeout, this.fields, this.count);
+      this.candidate = remembered.find(this.flags, this.keepAliveTimeout, this.maxRequests, this.fields, this.count);
     }
     if (this.candidate === null && this.validating) validateField(name, value);
   }
@@ -235,7 +245,7 @@ export class FieldCollector {
     if (head !== null && (head.fields as readonly unknown[]).length === count) {
       remembered.used(head);
     } else {
-      head = buildHead(this.fields, count, this.flags, this.keepAliveTimeout);
+      head = buildHead(this.fields, count, this.flags, this.keepAliveTimeout, this.maxRequests);
       if (head.fields !== null) remembered.add(head);
     }
     // `fields` keeps its length (setting it costs more than the rest of a remembered section's
@@ -247,7 +257,7 @@ export class FieldCollector {
 }
 
 /** A section made from `fields[0..count)` (validated): node's _storeHeader, less Date (the engine's). */
-function buildHead(fields: readonly unknown[], count: number, flags: number, keepAliveTimeout: number): ResponseHead {
+function buildHead(fields: readonly unknown[], count: number, flags: number, keepAliveTimeout: number, maxRequests: number): ResponseHead {
   let lines = '';
   let rememberable = true;
   let hasConnection = false;
@@ -280,16 +290,20 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
     }
   }
   if (!hasConnection && !(flags & ConnectionFlags.RemovedConnection)) {
-    if (flags & ConnectionFlags.KeepAlive && (declaredLength !== -1 || flags & ConnectionFlags.ChunkedByDefault)) {
+    const keepsOpen = flags & ConnectionFlags.KeepAlive && (declaredLength !== -1 || flags & ConnectionFlags.ChunkedByDefault);
+    if (keepsOpen && !(flags & ConnectionFlags.MaxRequestsReached)) {
       lines += 'Connection: keep-alive\r\n';
-      if (keepAliveTimeout) lines += `Keep-Alive: timeout=${Math.floor(keepAliveTimeout / 1000)}\r\n`;
+      const max = maxRequests > 0 ? `, max=${maxRequests}` : '';
+      if (keepAliveTimeout) lines += `Keep-Alive: timeout=${Math.floor(keepAliveTimeout / 1000)}${max}\r\n`;
     } else {
+      // Also the last response maxRequestsPerSocket allows: node says close there but leaves
+      // the connection open (answering later requests 503); the engine closes it as it says.
       last = true;
       lines += 'Connection: close\r\n';
     }
   }
   return new ResponseHead(
-    rememberable ? fields.slice(0, count) : null, flags, keepAliveTimeout, lines, last, keepsAlive, declaredLength, declaresFraming,
+    rememberable ? fields.slice(0, count) : null, flags, keepAliveTimeout, maxRequests, lines, last, keepsAlive, declaredLength, declaresFraming,
   );
 }
 

@@ -73,6 +73,8 @@ interface OutgoingInternals {
   _contentLength: number | null;
   _removedConnection: boolean;
   _keepAliveTimeout: number;
+  _maxRequestsPerSocket: number;
+  maxRequestsOnConnectionReached: boolean;
   _closed: boolean;
   _implicitHeader(): void;
   useChunkedEncodingByDefault: boolean;
@@ -361,6 +363,7 @@ Object.assign(PyreServerResponse.prototype, {
   _header: null,
   [kOutHeaders]: null,
   _keepAliveTimeout: 0,
+  _maxRequestsPerSocket: 0,
   _onPendingData: noop,
   [kErrored]: null,
   [kHighWaterMark]: NODE_HIGH_WATER_MARK,

@@ -550,3 +550,73 @@ describe("'clientError'", () => {
     await closeServer(server as unknown as http.Server);
   });
 });
+
+describe('server.maxRequestsPerSocket', () => {
+  const withoutDate = (text: string): string => text.replace(/\r\nDate: [^\r]*/g, '');
+
+  test('responses count down with Keep-Alive max; the last allowed says close, as on node', async () => {
+    const observed = await onBoth(async (make) => {
+      const server = make((req, res) => res.end(`answer to ${req.url}`));
+      (server as http.Server).maxRequestsPerSocket = 2;
+      const port = await listen(server);
+      const client = await RawClient.connect(port);
+      client.write(GET('/one'));
+      await client.responses(1);
+      client.write(GET('/two'));
+      await client.responses(2);
+      const text = withoutDate(client.text);
+      client.destroy();
+      await closeServer(server);
+      return text;
+    });
+    expect(observed[1]).toEqual(observed[0]);
+    expect(observed[1]).toMatch(/^HTTP\/1\.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=2\r\n.*answer to \/oneHTTP\/1\.1 200 OK\r\nConnection: close\r\n/s);
+  });
+
+  // node says close on the last allowed response but keeps the connection, answering what comes
+  // after 503; Pyre closes the connection as the response says.
+  test('after the last allowed response the connection closes', async () => {
+    const server = createPyreServer((req, res) => res.end('ok'));
+    server.maxRequestsPerSocket = 1;
+    const port = await listen(server as unknown as http.Server);
+    const client = await RawClient.connect(port);
+    client.write(GET('/'));
+    await client.serverClosed();
+    expect(withoutDate(client.text)).toMatch(/^HTTP\/1\.1 200 OK\r\nConnection: close\r\n/);
+    await closeServer(server as unknown as http.Server);
+  });
+
+  test("a pipelined request past the limit that reached the server is 'dropRequest', answered 503, never handled", async () => {
+    const server = createPyreServer((req, res) => setTimeout(() => res.end(`answer to ${req.url}`), 20));
+    server.maxRequestsPerSocket = 2;
+    const dropped: string[] = [];
+    server.on('dropRequest', (req: http.IncomingMessage, socket: net.Socket) => dropped.push(`${req.url} ${typeof socket.remotePort}`));
+    const port = await listen(server as unknown as http.Server);
+    const client = await RawClient.connect(port);
+    client.write(`${GET('/one')}${GET('/two')}${GET('/three')}`);
+    await client.serverClosed();
+    expect(dropped).toEqual(['/three number']);
+    expect(client.text.match(/HTTP\/1\.1 \d{3}|answer to \/(?:one|two|three)/g)).toEqual(['HTTP/1.1 200', 'answer to /one', 'HTTP/1.1 200', 'answer to /two']);
+    await closeServer(server as unknown as http.Server);
+  });
+
+  test('HTTP/1.0 requests are not counted, as in node', async () => {
+    const observed = await onBoth(async (make) => {
+      const server = make((req, res) => res.setHeader('Content-Length', 2).end('ok'));
+      (server as http.Server).maxRequestsPerSocket = 1;
+      const port = await listen(server);
+      const client = await RawClient.connect(port);
+      client.write('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+      await client.responses(1);
+      client.write('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+      await client.responses(2);
+      const text = withoutDate(client.text);
+      client.destroy();
+      await closeServer(server);
+      return text;
+    });
+    expect(observed[1]).toEqual(observed[0]);
+    expect(observed[1]).not.toMatch(/close/);
+    expect(observed[1]).toMatch(/Keep-Alive: timeout=5, max=1\r\n.*Keep-Alive: timeout=5, max=1\r\n/s);
+  });
+});
