@@ -45,10 +45,19 @@ function requestConstructor(prototype: object): RequestConstructor {
   return construct as unknown as RequestConstructor;
 }
 
-function responseConstructor(prototype: object): ResponseConstructor {
-  const construct = function (this: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number): void {
-    PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout);
-  };
+/**
+ * Responses with `prototype`; with a request limit (node's maxRequestsPerSocket) each also carries
+ * it for its Keep-Alive field, so servers without one do no work for it.
+ */
+function responseConstructor(prototype: object, requestLimit: number): ResponseConstructor {
+  const construct = requestLimit > 0
+    ? function (this: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number): void {
+      PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout);
+      this._maxRequestsPerSocket = requestLimit;
+    }
+    : function (this: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number): void {
+      PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout);
+    };
   construct.prototype = prototype;
   return construct as unknown as ResponseConstructor;
 }
@@ -72,6 +81,7 @@ export class ListenerPrototypes {
   Response: ResponseConstructor = PyreServerResponse;
   private adopted: PrototypeCarrier | null = null;
   private several = false;
+  private requestLimit = 0;
 
   /** A listener was added for 'request' or 'checkContinue'. */
   added(listener: unknown): void {
@@ -82,12 +92,23 @@ export class ListenerPrototypes {
     if (this.adopted === null) {
       this.adopted = listener;
       this.Request = requestConstructor(listener.request);
-      this.Response = responseConstructor(listener.response);
     } else {
       // Two apps on one server: each swaps to its own; start from ours.
       this.several = true;
       this.Request = PyreIncomingMessage;
-      this.Response = PyreServerResponse;
     }
+    this.Response = this.makeResponse();
+  }
+
+  /** The server's maxRequestsPerSocket changed. */
+  limitRequests(limit: number): void {
+    this.requestLimit = limit;
+    this.Response = this.makeResponse();
+  }
+
+  private makeResponse(): ResponseConstructor {
+    const prototype = this.adopted !== null && !this.several ? this.adopted.response : null;
+    if (prototype === null && this.requestLimit === 0) return PyreServerResponse;
+    return responseConstructor(prototype ?? PyreServerResponse.prototype, this.requestLimit);
   }
 }

@@ -21,23 +21,20 @@ export interface ConnectionState {
   useChunkedEncodingByDefault: boolean;
   _removedConnection: boolean;
   _keepAliveTimeout: number;
-  /** The server's maxRequestsPerSocket (0: none), and whether this response is the last it allows. */
+  /** The server's maxRequestsPerSocket (0: none), for Keep-Alive's `max`. */
   _maxRequestsPerSocket: number;
-  maxRequestsOnConnectionReached: boolean;
 }
 
 const enum ConnectionFlags {
   KeepAlive = 1,
   ChunkedByDefault = 2,
   RemovedConnection = 4,
-  MaxRequestsReached = 8,
 }
 
 function connectionFlags(state: ConnectionState): number {
   return (state.shouldKeepAlive ? ConnectionFlags.KeepAlive : 0)
     | (state.useChunkedEncodingByDefault ? ConnectionFlags.ChunkedByDefault : 0)
-    | (state._removedConnection ? ConnectionFlags.RemovedConnection : 0)
-    | (state.maxRequestsOnConnectionReached ? ConnectionFlags.MaxRequestsReached : 0);
+    | (state._removedConnection ? ConnectionFlags.RemovedConnection : 0);
 }
 
 /** The block has no engine id yet: it gets one on the section's second use. */
@@ -290,14 +287,11 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
     }
   }
   if (!hasConnection && !(flags & ConnectionFlags.RemovedConnection)) {
-    const keepsOpen = flags & ConnectionFlags.KeepAlive && (declaredLength !== -1 || flags & ConnectionFlags.ChunkedByDefault);
-    if (keepsOpen && !(flags & ConnectionFlags.MaxRequestsReached)) {
+    if (flags & ConnectionFlags.KeepAlive && (declaredLength !== -1 || flags & ConnectionFlags.ChunkedByDefault)) {
       lines += 'Connection: keep-alive\r\n';
       const max = maxRequests > 0 ? `, max=${maxRequests}` : '';
       if (keepAliveTimeout) lines += `Keep-Alive: timeout=${Math.floor(keepAliveTimeout / 1000)}${max}\r\n`;
     } else {
-      // Also the last response maxRequestsPerSocket allows: node says close there but leaves
-      // the connection open (answering later requests 503); the engine closes it as it says.
       last = true;
       lines += 'Connection: close\r\n';
     }

@@ -74,7 +74,6 @@ interface OutgoingInternals {
   _removedConnection: boolean;
   _keepAliveTimeout: number;
   _maxRequestsPerSocket: number;
-  maxRequestsOnConnectionReached: boolean;
   _closed: boolean;
   _implicitHeader(): void;
   useChunkedEncodingByDefault: boolean;

@@ -91,8 +91,6 @@ export class Server extends EventEmitter {
   private pipeName: string | null = null;
   private readonly sockets: Sockets;
   private idleTimeout = 0;
-  /** node's: the requests one connection may carry (0: no limit). */
-  maxRequestsPerSocket = 0;
   /** The prototypes req/res are made with: see app-prototypes.ts. */
   private readonly prototypes = new ListenerPrototypes();
 
@@ -129,29 +127,8 @@ export class Server extends EventEmitter {
     const { Request, Response } = this.prototypes;
     const req = new Request(exchange, socket, this.requestOptions);
     const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);
-    if (this.maxRequestsPerSocket > 0 && this.overRequestLimit(req, res, socket)) return;
     if (exchange.expectsContinue && this.listenerCount('checkContinue') > 0) this.emit('checkContinue', req, res);
     else this.emit('request', req, res);
-  }
-
-  /**
-   * node's maxRequestsPerSocket, counting HTTP/1.1 requests as node does: responses say
-   * `Keep-Alive: timeout=N, max=M`, the last one allowed says `Connection: close` (and the engine
-   * closes the connection after it), and a request past the limit that was already read — a
-   * pipelined one — is answered 503 after a 'dropRequest' (req, socket), not handled.
-   */
-  private overRequestLimit(req: IncomingMessage, res: ServerResponse, socket: PyreSocket): boolean {
-    const limit = this.maxRequestsPerSocket;
-    const state = res as unknown as { _maxRequestsPerSocket: number; maxRequestsOnConnectionReached: boolean };
-    state._maxRequestsPerSocket = limit;
-    if (req.httpVersion !== '1.1') return false;
-    const count = socket.countRequest();
-    state.maxRequestsOnConnectionReached = limit <= count;
-    if (count <= limit) return false;
-    this.emit('dropRequest', req, socket);
-    res.writeHead(503);
-    res.end();
-    return true;
   }
 
   /**
@@ -287,6 +264,20 @@ export class Server extends EventEmitter {
   }
   set requestTimeout(ms: number) {
     this.setEngineOption('requestTimeout', ms);
+  }
+  /**
+   * node's: HTTP/1.1 requests one connection may carry (0: no limit). The engine counts them
+   * (its maxRequestsPerConnection) and answers the last as one that asked to close; responses
+   * say `Keep-Alive: timeout=N, max=M` as node's do.
+   */
+  get maxRequestsPerSocket(): number {
+    return this.engineOptions.maxRequestsPerConnection ?? 0;
+  }
+  set maxRequestsPerSocket(limit: number) {
+    const requests = typeof limit === 'number' && limit > 0 && Number.isFinite(limit) ? Math.floor(limit) : 0;
+    this.engineOptions.maxRequestsPerConnection = requests;
+    this.native.setOptions(this.engineOptions);
+    this.prototypes.limitRequests(requests);
   }
   get maxHeadersCount(): number | null {
     return this.requestOptions.maxHeadersCount;

@@ -46,8 +46,6 @@ export class PyreSocket {
   private idleTimer: NodeJS.Timeout | null = null;
   /** Requests on the connection whose responses are not complete. */
   private unanswered = 0;
-  /** HTTP/1.1 requests counted while the server has a maxRequestsPerSocket (node's requestsCount). */
-  private requestCount = 0;
   private info: SocketInfo | null = null;
   /** A 'clientError' listener is choosing a refused request's answer: raw writes are that answer. */
   private answering = false;
@@ -183,11 +181,6 @@ export class PyreSocket {
   /** @internal Traffic on the connection: the inactivity timeout starts over (re-armed if it had fired). */
   active(): void {
     if (this.idleTimer !== null) this.idleTimer.refresh();
-  }
-
-  /** @internal One more request counted against the server's maxRequestsPerSocket; the count so far. */
-  countRequest(): number {
-    return ++this.requestCount;
   }
 
   /** @internal A request arrived: the inactivity timeout runs while it is answered. */

@@ -118,6 +118,7 @@ fn read_limits<const N: usize>(a: &Args<N>, obj: sys::napi_value) -> Limits {
         high_water_mark: n("highWaterMark", d.high_water_mark as u64) as usize,
         max_pipelined: n("maxPipelined", d.max_pipelined as u64).max(1) as usize,
         max_connections: n("maxConnections", d.max_connections as u64) as usize,
+        max_requests_per_connection: n("maxRequestsPerConnection", d.max_requests_per_connection),
         require_host: b("requireHost", d.require_host),
         no_delay: b("noDelay", d.no_delay),
         router: a.prop_f64(obj, "router").map_or(d.router, |v| v as i32),

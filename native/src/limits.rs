@@ -16,6 +16,8 @@ pub struct Limits {
     pub max_pipelined: usize,
     /// 0 = unlimited.
     pub max_connections: usize,
+    /// HTTP/1.1 requests one connection may carry; 0 = unlimited.
+    pub max_requests_per_connection: u64,
     pub require_host: bool,
     pub no_delay: bool,
     /// Native router id, or -1.
@@ -35,6 +37,7 @@ impl Default for Limits {
             high_water_mark: 65_536,
             max_pipelined: 64,
             max_connections: 0,
+            max_requests_per_connection: 0,
             require_host: true,
             no_delay: true,
             router: -1,

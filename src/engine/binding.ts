@@ -128,6 +128,7 @@ export interface NativeLimits {
   maxPipelined: number;
   /** 0 = unlimited. */
   maxConnections: number;
+  maxRequestsPerConnection: number;
   requireHost: boolean;
   noDelay: boolean;
   /** Native router id (see Router), or -1. */

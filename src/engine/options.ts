@@ -22,6 +22,11 @@ export interface EngineOptions {
   maxPipelined?: number;
   /** Open connections at most; beyond it new ones are closed at once. 0 = unlimited. Default 0. */
   maxConnections?: number;
+  /**
+   * HTTP/1.1 requests one connection may carry (nginx's keepalive_requests): the last one is
+   * answered as one that asked to close, and nothing after it is read. 0 = unlimited. Default 0.
+   */
+  maxRequestsPerConnection?: number;
   /** Reject HTTP/1.1 requests without Host (400). Default true, as node. */
   requireHostHeader?: boolean;
   /** TCP_NODELAY on accepted sockets. Default true, as node. */
@@ -39,6 +44,7 @@ export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
   highWaterMark: 65_536,
   maxPipelined: 64,
   maxConnections: 0,
+  maxRequestsPerConnection: 0,
   requireHost: true,
   noDelay: true,
   router: -1,
@@ -65,6 +71,7 @@ export function resolveLimits(options: EngineOptions = {}, router = -1): NativeL
     highWaterMark: count('highWaterMark', options.highWaterMark, d.highWaterMark, 1),
     maxPipelined: count('maxPipelined', options.maxPipelined, d.maxPipelined, 1),
     maxConnections: count('maxConnections', options.maxConnections, d.maxConnections, 0),
+    maxRequestsPerConnection: count('maxRequestsPerConnection', options.maxRequestsPerConnection, d.maxRequestsPerConnection, 0),
     requireHost: options.requireHostHeader ?? d.requireHost,
     noDelay: options.noDelay ?? d.noDelay,
     router,

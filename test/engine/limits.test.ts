@@ -292,3 +292,27 @@ describe('maxConnections', () => {
     second.destroy();
   });
 });
+
+describe('maxRequestsPerConnection', () => {
+  test('3: the third request is answered with Connection: close and nothing after it is read; HTTP/1.0 requests do not count', async () => {
+    const seen: string[] = [];
+    const { port } = startServer((ex) => {
+      seen.push(ex.url);
+      echoTarget(ex);
+    }, { maxRequestsPerConnection: 3 });
+    const client = await RawClient.connect(port);
+    client.write('GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+    expect((await client.responses(1))[0].headers.connection).toBe('keep-alive');
+    const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
+    client.write(get('/1') + get('/2') + get('/3') + get('/4'));
+    const responses = await client.closedByServer();
+    expect(responses.map((r) => [r.body.toString(), r.headers.connection])).toEqual([
+      ['GET /old', 'keep-alive'], ['GET /1', undefined], ['GET /2', undefined], ['GET /3', 'close'],
+    ]);
+    expect(seen).toEqual(['/old', '/1', '/2', '/3']);
+  });
+
+  test('must be an integer >= 0', () => {
+    expect(() => startServer(echoTarget, { maxRequestsPerConnection: -1 })).toThrow(/maxRequestsPerConnection must be an integer >= 0/);
+  });
+});

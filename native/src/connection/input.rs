@@ -142,7 +142,15 @@ impl Conn {
                 ex.reset(seq);
                 ex.fill(&head, &self.unread()[..head.len], &fields);
                 self.consume(head.len);
-                if !head.keep_alive {
+                if ex.http11 && limits.max_requests_per_connection > 0 {
+                    // The last request allowed is answered as one that asked to close.
+                    self.requests += 1;
+                    if self.requests >= limits.max_requests_per_connection {
+                        ex.keep_alive = false;
+                        ex.close_after = true;
+                    }
+                }
+                if !ex.keep_alive {
                     self.stop_parsing = true;
                 }
                 self.body = match head.framing {

@@ -108,6 +108,8 @@ pub struct Conn {
     /// JavaScript has heard of this connection (a request, or a watched accept or client error),
     /// so a server that watches closes hears of its close.
     pub observed: bool,
+    /// HTTP/1.1 requests read, counted while the server has max_requests_per_connection.
+    requests: u64,
     /// The refused request whose answer a 'clientError' listener is choosing, while it runs.
     refusal: Option<Refusal>,
 }
@@ -161,6 +163,7 @@ impl Conn {
             idle_since: now,
             request_start: now,
             observed: false,
+            requests: 0,
             refusal: None,
         })
     }
