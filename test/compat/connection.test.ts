@@ -555,21 +555,24 @@ describe("'clientError'", () => {
 describe('server.maxRequestsPerSocket', () => {
   const withoutDate = (text: string): string => text.replace(/\r\nDate: [^\r]*/g, '');
 
+  /** On both servers, with maxRequestsPerSocket `limit`: `requests` sent in turn on one connection; the answers less Date. */
+  const inTurn = (limit: number, listener: http.RequestListener, requests: string[]): Promise<[string, string]> => onBoth(async (make) => {
+    const server = make(listener);
+    (server as http.Server).maxRequestsPerSocket = limit;
+    const port = await listen(server);
+    const client = await RawClient.connect(port);
+    for (const [i, request] of requests.entries()) {
+      client.write(request);
+      await client.responses(i + 1);
+    }
+    const text = withoutDate(client.text);
+    client.destroy();
+    await closeServer(server);
+    return text;
+  });
+
   test('responses count down with Keep-Alive max; the last allowed says close, as on node', async () => {
-    const observed = await onBoth(async (make) => {
-      const server = make((req, res) => res.end(`answer to ${req.url}`));
-      (server as http.Server).maxRequestsPerSocket = 2;
-      const port = await listen(server);
-      const client = await RawClient.connect(port);
-      client.write(GET('/one'));
-      await client.responses(1);
-      client.write(GET('/two'));
-      await client.responses(2);
-      const text = withoutDate(client.text);
-      client.destroy();
-      await closeServer(server);
-      return text;
-    });
+    const observed = await inTurn(2, (req, res) => res.end(`answer to ${req.url}`), [GET('/one'), GET('/two')]);
     expect(observed[1]).toEqual(observed[0]);
     expect(observed[1]).toMatch(/^HTTP\/1\.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=2\r\n.*answer to \/oneHTTP\/1\.1 200 OK\r\nConnection: close\r\n/s);
   });
@@ -628,20 +631,8 @@ describe('server.maxRequestsPerSocket', () => {
   });
 
   test('HTTP/1.0 requests are not counted, as in node', async () => {
-    const observed = await onBoth(async (make) => {
-      const server = make((req, res) => res.setHeader('Content-Length', 2).end('ok'));
-      (server as http.Server).maxRequestsPerSocket = 1;
-      const port = await listen(server);
-      const client = await RawClient.connect(port);
-      client.write('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
-      await client.responses(1);
-      client.write('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
-      await client.responses(2);
-      const text = withoutDate(client.text);
-      client.destroy();
-      await closeServer(server);
-      return text;
-    });
+    const request = 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n';
+    const observed = await inTurn(1, (_req, res) => res.setHeader('Content-Length', 2).end('ok'), [request, request]);
     expect(observed[1]).toEqual(observed[0]);
     expect(observed[1]).not.toMatch(/close/);
     expect(observed[1]).toMatch(/Keep-Alive: timeout=5, max=1\r\n.*Keep-Alive: timeout=5, max=1\r\n/s);
