@@ -282,7 +282,9 @@ impl Conn {
         }
     }
 
-    /// The server is closing: answer what was received, read no more requests, then close.
+    /// The server is closing, or JavaScript ended the socket: answer what was received, read no
+    /// more requests, then close. Ending it while a refused request is being answered settles
+    /// that answer (nothing more of the engine's own).
     pub fn stop_reading_requests(&mut self) {
         self.stop_parsing = true;
         if let Some(refusal) = &mut self.refusal {
