@@ -116,6 +116,10 @@ export class Server extends EventEmitter {
       if (event === 'request' || event === 'checkContinue') this.prototypes.added(added);
       else if (event === 'connection') this.sockets.watch(ConnectionEvents.Accept);
       else if (event === 'clientError') this.sockets.watch(ConnectionEvents.ClientError);
+      else if (event === 'connect' && !this.engineOptions.allowConnect) {
+        this.engineOptions.allowConnect = true;
+        this.native.setOptions(this.engineOptions);
+      }
     });
     if (listener) this.on('request', listener);
   }
@@ -138,15 +142,24 @@ export class Server extends EventEmitter {
    * As node: an upgrade request is emitted as 'upgrade' (req, socket, head) when something listens
    * for it, and the listener owns the connection from then on; otherwise it is a 'request'.
    * One with a body stays a 'request' here (the body would become the raw stream's first bytes).
+   * A CONNECT (the engine takes one only while 'connect' is listened for) is emitted as
+   * 'connect'; with no listener left, its connection is closed, as node closes it.
    */
   private upgrade(exchange: Exchange): boolean {
-    if (exchange.hasBody || this.listenerCount('upgrade') === 0) return false;
-    const socket = new UpgradeSocket(exchange);
+    const tunnel = exchange.method === 'CONNECT';
+    const event = tunnel ? 'connect' : 'upgrade';
+    if (this.listenerCount(event) === 0) {
+      if (!tunnel) return false;
+      exchange.destroy();
+      return true;
+    }
+    if (exchange.hasBody) return false;
+    const socket = new UpgradeSocket(exchange, tunnel);
     const req = new PyreIncomingMessage(exchange, socket, this.requestOptions);
     req.upgrade = true;
     // `head` is always empty: the engine hands over no bytes read past the request's head (a
-    // client may not send any before the 101 anyway).
-    this.emit('upgrade', req, socket, Buffer.alloc(0));
+    // client may not send any before the 101 or 200 anyway).
+    this.emit(event, req, socket, Buffer.alloc(0));
     return true;
   }
 

@@ -1,9 +1,10 @@
-// The socket an 'upgrade' listener gets: a node:stream Duplex over the upgrade request's engine
-// exchange, as much of a net.Socket as ws and raw upgrade handlers use. As on node, the listener
-// writes the response head itself ("HTTP/1.1 101 Switching Protocols\r\n..."). The first bytes
-// written are read as that head and handed to the engine: 101 switches the connection to raw
-// bytes both ways; any other status (a refused handshake) becomes an ordinary response, after
-// which the connection closes, as node's would once the listener is done with it.
+// The socket an 'upgrade' or 'connect' listener gets: a node:stream Duplex over the request's
+// engine exchange, as much of a net.Socket as ws, proxies and raw upgrade handlers use. As on
+// node, the listener writes the response head itself ("HTTP/1.1 101 Switching Protocols\r\n...",
+// or "HTTP/1.1 200 Connection Established\r\n\r\n" for a tunnel). The first bytes written are
+// read as that head and handed to the engine: a 101 (a 2xx to CONNECT) switches the connection
+// to raw bytes both ways; any other status (a refused handshake) becomes an ordinary response,
+// after which the connection closes, as node's would once the listener is done with it.
 import { Duplex } from 'node:stream';
 import type { Exchange } from '../src/engine/exchange';
 import { checkHeaderName, checkHeaderValue, trimOws } from '../src/engine/headers';
@@ -18,9 +19,9 @@ const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/;
 const enum Phase {
   /** Nothing sent yet: written bytes are collected until the response head is complete. */
   Head,
-  /** After 101: raw bytes both ways. */
+  /** After a 101 (a 2xx to CONNECT): raw bytes both ways. */
   Raw,
-  /** A non-101 response is being sent; the connection closes after it. */
+  /** Any other response is being sent; the connection closes after it. */
   Response,
   /** The exchange is over (ended, destroyed or aborted). */
   Over,
@@ -46,7 +47,11 @@ export class UpgradeSocket extends Duplex {
   private inputPaused = false;
   private idleTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly exchange: Exchange) {
+  constructor(
+    private readonly exchange: Exchange,
+    /** The request is a CONNECT: a 2xx answer opens the tunnel. */
+    private readonly tunnel = false,
+  ) {
     // node's HTTP server sockets allow half-open connections: the peer's end does not end ours.
     super({ allowHalfOpen: true });
     const info = exchange.socket();
@@ -109,8 +114,8 @@ export class UpgradeSocket extends Duplex {
       block += `${name}: ${value}\r\n`;
       if (name.length === 10 && name.toLowerCase() === 'connection' && CONNECTION_CLOSE.test(value)) closes = true;
     }
-    if (status === 101) {
-      this.exchange.writeHeadBlock(101, block, -1, reason);
+    if (this.tunnel ? status >= 200 && status < 300 : status === 101) {
+      this.exchange.writeHeadBlock(status, block, -1, reason);
       this.phase = Phase.Raw;
       // After the 101 the exchange's body is the peer's raw bytes, until it ends its side.
       this.exchange.ondata = (chunk) => this.receive(chunk);

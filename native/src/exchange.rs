@@ -29,6 +29,8 @@ pub struct Exchange {
     pub expect_continue: bool,
     pub continue_sent: bool,
     pub upgrade: bool,
+    /// A CONNECT request: a 2xx answer opens a tunnel.
+    pub connect: bool,
     /// The request body has been received in full (or there is none).
     pub body_done: bool,
     pub response: Response,
@@ -58,6 +60,7 @@ impl Exchange {
             expect_continue: false,
             continue_sent: false,
             upgrade: false,
+            connect: false,
             body_done: true,
             response: Response::NotStarted,
             pending: Vec::new(),
@@ -83,6 +86,7 @@ impl Exchange {
         self.expect_continue = false;
         self.continue_sent = false;
         self.upgrade = false;
+        self.connect = false;
         self.body_done = true;
         self.response = Response::NotStarted;
         self.close_after = false;
@@ -101,6 +105,7 @@ impl Exchange {
         self.is_head_method = self.method_bytes() == b"HEAD";
         self.expect_continue = head.expect_continue;
         self.upgrade = head.upgrade;
+        self.connect = head.connect;
         self.body_done = head.framing == crate::parser::Framing::None;
         self.close_after = !head.keep_alive;
         self.dispatched = true;

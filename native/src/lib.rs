@@ -121,6 +121,7 @@ fn read_limits<const N: usize>(a: &Args<N>, obj: sys::napi_value) -> Limits {
         max_requests_per_connection: n("maxRequestsPerConnection", d.max_requests_per_connection),
         require_host: b("requireHost", d.require_host),
         no_delay: b("noDelay", d.no_delay),
+        allow_connect: b("allowConnect", d.allow_connect),
         router: a.prop_f64(obj, "router").map_or(d.router, |v| v as i32),
     }
 }

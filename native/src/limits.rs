@@ -20,6 +20,8 @@ pub struct Limits {
     pub max_requests_per_connection: u64,
     pub require_host: bool,
     pub no_delay: bool,
+    /// CONNECT is accepted (a 2xx answer opens a tunnel) instead of refused with 501.
+    pub allow_connect: bool,
     /// Native router id, or -1.
     pub router: i32,
 }
@@ -40,6 +42,7 @@ impl Default for Limits {
             max_requests_per_connection: 0,
             require_host: true,
             no_delay: true,
+            allow_connect: false,
             router: -1,
         }
     }

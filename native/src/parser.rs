@@ -42,7 +42,9 @@ pub struct Head {
     pub framing: Framing,
     pub keep_alive: bool,
     pub expect_continue: bool,
+    /// Asks to switch protocols: an Upgrade request, or a CONNECT (a tunnel once answered 2xx).
     pub upgrade: bool,
+    pub connect: bool,
 }
 
 /// Why a head was refused: the status to answer with, a short reason for the body, and the
@@ -103,7 +105,8 @@ fn finish(
     if target.len() > limits.max_url_length {
         return Err(reject(414, "URI too long", "HPE_HEADER_OVERFLOW"));
     }
-    check_target(method, target)?;
+    let connect = method == b"CONNECT";
+    check_target(method, target, limits.allow_connect)?;
     let http11 = req.version == Some(1);
 
     fields.clear();
@@ -142,6 +145,10 @@ fn finish(
         return Err(reject(400, "missing Host header", "ERR_PYRE_HOST"));
     }
     let framing = framing.resolve(http11, limits)?;
+    if connect && framing != Framing::None {
+        // What follows a CONNECT head is the tunnel's bytes, never content (RFC 9110 9.3.6).
+        return Err(reject(400, "CONNECT request with content", "ERR_PYRE_CONNECT"));
+    }
     let keep_alive = !conn.close && (http11 || conn.keep_alive);
     Ok(Some(Head {
         len,
@@ -151,7 +158,8 @@ fn finish(
         framing,
         keep_alive,
         expect_continue: expect_continue && http11 && framing != Framing::None,
-        upgrade: conn.upgrade && upgrade_header,
+        upgrade: connect || conn.upgrade && upgrade_header,
+        connect,
     }))
 }
 
@@ -231,13 +239,17 @@ pub fn bare_line_ending(bytes: &[u8]) -> Option<u8> {
     })
 }
 
-/// Request-target forms of RFC 9112 section 3.2, in ASCII only.
-fn check_target(method: &[u8], target: &[u8]) -> Result<(), Reject> {
+/// Request-target forms of RFC 9112 section 3.2, in ASCII only. CONNECT takes the authority
+/// form, and only on a server that accepts tunnels.
+fn check_target(method: &[u8], target: &[u8], allow_connect: bool) -> Result<(), Reject> {
     if !target.is_ascii() {
         return Err(reject(400, "non-ASCII byte in request target", "HPE_INVALID_URL"));
     }
     if method == b"CONNECT" {
-        return Err(reject(501, "CONNECT is not supported", "ERR_PYRE_CONNECT"));
+        if !allow_connect {
+            return Err(reject(501, "CONNECT is not supported", "ERR_PYRE_CONNECT"));
+        }
+        return if is_authority(target) { Ok(()) } else { Err(reject(400, "invalid request target", "HPE_INVALID_URL")) };
     }
     match target[0] {
         b'/' => Ok(()),
@@ -245,6 +257,20 @@ fn check_target(method: &[u8], target: &[u8]) -> Result<(), Reject> {
         _ if is_absolute_http(target) => Ok(()),
         _ => Err(reject(400, "invalid request target", "HPE_INVALID_URL")),
     }
+}
+
+/// `host:port`, the host a registered name, an IPv4 address or a bracketed IPv6 literal.
+fn is_authority(target: &[u8]) -> bool {
+    let Some(colon) = memchr::memrchr(b':', target) else { return false };
+    let (host, port) = (&target[..colon], &target[colon + 1..]);
+    let port_ok = (1..=5).contains(&port.len())
+        && port.iter().all(u8::is_ascii_digit)
+        && port.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65_535;
+    let host_ok = match host {
+        [b'[', literal @ .., b']'] => !literal.is_empty() && literal.iter().all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.'),
+        _ => !host.is_empty() && host.iter().all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b)),
+    };
+    port_ok && host_ok
 }
 
 fn is_absolute_http(target: &[u8]) -> bool {
@@ -547,6 +573,27 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(status(raw), expected, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn connect_takes_the_authority_form_and_no_content_when_allowed() {
+        let limits = Limits { allow_connect: true, ..Limits::default() };
+        let head = parse_with("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", &limits).unwrap().unwrap();
+        assert!(head.connect && head.upgrade);
+        assert_eq!(head.framing, Framing::None);
+        for good in ["127.0.0.1:8080", "[::1]:443", "a-b.example:1", "host:65535"] {
+            let raw = format!("CONNECT {good} HTTP/1.1\r\nHost: {good}\r\n\r\n");
+            assert!(parse_with(&raw, &limits).unwrap().unwrap().connect, "{good}");
+        }
+        for bad in ["example.com", "/path", "http://example.com:80", "example.com:", "example.com:65536", "example.com:123456", ":443", "[]:443", "a b:1", "[::1:443"] {
+            let raw = format!("CONNECT {bad} HTTP/1.1\r\nHost: x\r\n\r\n");
+            let status = parse_with(&raw, &limits).map(|_| 0).unwrap_or_else(|r| r.status);
+            assert_eq!(status, 400, "{bad}");
+        }
+        let with_body = "CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+        assert_eq!(parse_with(with_body, &limits).unwrap_err().code, "ERR_PYRE_CONNECT");
+        let head = parse_with("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &limits).unwrap().unwrap();
+        assert!(!head.connect && !head.upgrade);
     }
 
     #[test]

@@ -129,6 +129,7 @@ export interface NativeLimits {
   /** 0 = unlimited. */
   maxConnections: number;
   maxRequestsPerConnection: number;
+  allowConnect: boolean;
   requireHost: boolean;
   noDelay: boolean;
   /** Native router id (see Router), or -1. */

@@ -249,8 +249,9 @@ export class Exchange {
     this.startResponse();
     binding.writeHead(this.token, statusWord(status, block, reason, sendDate), reason, block, contentLength);
     this.state = State.Streaming;
-    // After 101 the connection's raw input is this exchange's body, until the peer ends it.
-    if (status === 101) this.ended = false;
+    // After a 101 (or a 2xx opening a CONNECT tunnel) the connection's raw input is this
+    // exchange's body, until the peer ends it.
+    if (status === 101 || (status >= 200 && status < 300 && this.method === 'CONNECT')) this.ended = false;
   }
 
   /** Returns false when the caller should wait for `ondrain` before writing more. */

@@ -31,6 +31,12 @@ export interface EngineOptions {
   requireHostHeader?: boolean;
   /** TCP_NODELAY on accepted sockets. Default true, as node. */
   noDelay?: boolean;
+  /**
+   * Accept CONNECT requests (authority-form target, no content) and let a 2xx answer through
+   * `writeHead` turn the connection into a raw tunnel, as a 101 does for an upgrade. Default
+   * false: CONNECT is refused with 501.
+   */
+  allowConnect?: boolean;
 }
 
 export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
@@ -47,6 +53,7 @@ export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
   maxRequestsPerConnection: 0,
   requireHost: true,
   noDelay: true,
+  allowConnect: false,
   router: -1,
 });
 
@@ -74,6 +81,7 @@ export function resolveLimits(options: EngineOptions = {}, router = -1): NativeL
     maxRequestsPerConnection: count('maxRequestsPerConnection', options.maxRequestsPerConnection, d.maxRequestsPerConnection, 0),
     requireHost: options.requireHostHeader ?? d.requireHost,
     noDelay: options.noDelay ?? d.noDelay,
+    allowConnect: options.allowConnect ?? d.allowConnect,
     router,
   };
 }

@@ -117,3 +117,57 @@ test('a peer that ends its side before the 101 goes out still gets its end repor
   expect(io.text().startsWith('HTTP/1.1 101 Switching Protocols\r\n')).toBe(true);
   expect(io.text().endsWith('BYE')).toBe(true);
 });
+
+describe('CONNECT tunnels (allowConnect)', () => {
+  const connect = 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n';
+
+  test('a 2xx answer opens a raw tunnel: no length or chunking, raw bytes both ways', async () => {
+    const { port } = startServer((ex: Exchange) => {
+      expect([ex.method, ex.url, ex.wantsUpgrade]).toEqual(['CONNECT', 'example.com:443', true]);
+      ex.writeHead(200, {}, -1, 'Connection Established');
+      ex.ondata = (chunk) => ex.write(chunk.toString('latin1').toUpperCase());
+      ex.onend = () => ex.end('BYE');
+    }, { allowConnect: true });
+    const socket = net.connect(port, '127.0.0.1');
+    const io = collect(socket);
+    socket.write(connect);
+    await until(() => io.text().includes('\r\n\r\n'));
+    expect(io.text()).toMatch(/^HTTP\/1\.1 200 Connection Established\r\nDate: [^\r]+\r\n\r\n$/);
+    socket.write('tls hello GET / HTTP/1.1\r\n\r\n');
+    await until(() => io.text().endsWith('TLS HELLO GET / HTTP/1.1\r\n\r\n'));
+    socket.end();
+    await io.closed;
+    expect(io.text().endsWith('BYE')).toBe(true);
+  });
+
+  test('a non-2xx answer is an ordinary response; 101 and a 2xx with a length are errors', async () => {
+    const errors: string[] = [];
+    const { port } = startServer((ex: Exchange) => {
+      for (const attempt of [() => ex.writeHead(101), () => ex.writeHead(200, { 'content-length': '2' })]) {
+        try {
+          attempt();
+        } catch (err) {
+          errors.push((err as Error).message);
+        }
+      }
+      ex.respond(407, 'who are you', { 'proxy-authenticate': 'Basic' });
+    }, { allowConnect: true });
+    const socket = net.connect(port, '127.0.0.1');
+    const io = collect(socket);
+    socket.write(connect);
+    await until(() => io.text().endsWith('who are you'));
+    socket.destroy();
+    expect(io.text()).toMatch(/^HTTP\/1\.1 407 Proxy Authentication Required\r\n/);
+    expect(io.text()).toMatch(/Content-Length: 11\r\n/i);
+    expect(errors).toEqual(['pyre: 101 Switching Protocols answers only an upgrade request', 'pyre: a 2xx answer to CONNECT has no Content-Length or Transfer-Encoding']);
+  });
+
+  test('refused with 501 unless allowed', async () => {
+    const { port } = startServer(() => undefined);
+    const socket = net.connect(port, '127.0.0.1');
+    const io = collect(socket);
+    socket.write(connect);
+    await io.closed;
+    expect(io.text()).toMatch(/^HTTP\/1\.1 501 Not Implemented\r\n/);
+  });
+});

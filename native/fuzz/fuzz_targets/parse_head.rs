@@ -20,6 +20,7 @@ fn tight_limits() -> Limits {
         max_url_length: 24,
         max_body_size: 64,
         require_host: false,
+        allow_connect: true,
         ..Limits::default()
     }
 }
@@ -55,6 +56,7 @@ fn check_accepted(buf: &[u8], head: &Head, fields: &[Field], limits: &Limits) {
         Framing::None => {}
     }
     assert!(!head.expect_continue || (head.http11 && head.framing != Framing::None));
+    assert!(!head.connect || (limits.allow_connect && head.upgrade && head.framing == Framing::None), "CONNECT {head:?}");
 }
 
 /// Offsets of the prefixes to re-parse: all of them for short inputs, an even sample otherwise.

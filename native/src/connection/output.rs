@@ -70,13 +70,19 @@ impl Conn {
         if ex.response != Response::NotStarted {
             return Err("response already started");
         }
-        if status == 101 && !ex.upgrade {
+        if status == 101 && (!ex.upgrade || ex.connect) {
             return Err("101 Switching Protocols answers only an upgrade request");
+        }
+        // From here on the connection carries raw bytes both ways: after a 101, or a tunnel
+        // opened by a 2xx answer to CONNECT.
+        let switches = status == 101 || ex.connect && (200..300).contains(&status);
+        if switches && ex.connect && (info.content_length.is_some() || info.has_transfer_encoding) {
+            return Err("a 2xx answer to CONNECT has no Content-Length or Transfer-Encoding");
         }
         let bodiless = ex.is_head_method || writer::status_forbids_body(status);
         let mut add_length = None;
         let mut add_chunked = false;
-        let framing = if status == 101 {
+        let framing = if switches {
             BodyFraming::UntilClose
         } else if bodiless {
             if ex.is_head_method
@@ -110,7 +116,7 @@ impl Conn {
         } else {
             BodyFraming::UntilClose
         };
-        if info.close || framing == BodyFraming::UntilClose && status != 101 || last_owed {
+        if info.close || framing == BodyFraming::UntilClose && !switches || last_owed {
             ex.close_after = true;
         }
         // An unanswered 100-continue leaves the client's body in doubt: do not reuse the connection.
@@ -124,7 +130,7 @@ impl Conn {
             info: &info,
             add_length,
             add_chunked,
-            closing: ex.close_after && status != 101,
+            closing: ex.close_after && !switches,
             keep_alive_10: !ex.http11 && !ex.close_after,
             send_date: head.send_date,
             loop_ms,
@@ -137,7 +143,7 @@ impl Conn {
             writer::write_head(&mut pending, &parts);
             self.queue[idx].pending = pending;
         }
-        if status == 101 {
+        if switches {
             self.body = BodyState::Upgraded { seq: self.queue[idx].seq };
             self.stop_parsing = true;
             // The peer may have ended its side already: raw_input reports that at the flush.
