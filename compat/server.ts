@@ -157,8 +157,8 @@ export class Server extends EventEmitter {
     const socket = new UpgradeSocket(exchange, tunnel);
     const req = new PyreIncomingMessage(exchange, socket, this.requestOptions);
     req.upgrade = true;
-    // `head` is always empty: the engine hands over no bytes read past the request's head (a
-    // client may not send any before the 101 or 200 anyway).
+    // `head` is always empty: bytes read past the request's head wait in the engine until the
+    // answer, and after a 101 (a 2xx for CONNECT) arrive as the socket's first 'data'.
     this.emit(event, req, socket, Buffer.alloc(0));
     return true;
   }

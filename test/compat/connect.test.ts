@@ -105,6 +105,27 @@ describe("'connect'", () => {
     expect(observed[1]).toEqual({ head: 'HTTP/1.1 200 Connection Established\r\nProxy-agent: test\r\n\r\n', echoedSame: true });
   });
 
+  // node hands the bytes a client sends right behind the CONNECT head to the listener as `head`;
+  // Pyre holds them back until the 200 and delivers them as the tunnel's first data. A listener
+  // written for node (write `head` upstream, then pipe) gets every byte either way.
+  test('bytes sent before the 200 arrives reach the target, in order', async () => {
+    const echo = await echoServer();
+    const observed = await onBoth(async (make) => {
+      const port = await listen(proxy(make));
+      const client = net.connect(port, '127.0.0.1');
+      client.setEncoding('latin1');
+      let text = '';
+      client.on('data', (chunk: string) => (text += chunk));
+      client.write(`CONNECT 127.0.0.1:${echo} HTTP/1.1\r\nHost: 127.0.0.1:${echo}\r\n\r\nearly\r\n\r\nbytes `);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      client.end('and late ones');
+      await once(client, 'close');
+      return withoutDate(text);
+    });
+    expect(observed[1]).toEqual(observed[0]);
+    expect(observed[1]).toBe('HTTP/1.1 200 Connection Established\r\nProxy-agent: test\r\n\r\nearly\r\n\r\nbytes and late ones');
+  });
+
   test('a refused tunnel is an ordinary response, then the connection closes', async () => {
     const observed = await onBoth(async (make) => {
       const server = make();

@@ -171,3 +171,35 @@ describe('CONNECT tunnels (allowConnect)', () => {
     expect(io.text()).toMatch(/^HTTP\/1\.1 501 Not Implemented\r\n/);
   });
 });
+
+describe('input behind an upgrade request waits for the answer', () => {
+  test('bytes sent right behind it arrive raw after a late 101, even when they look like HTTP', async () => {
+    const { port } = startServer((ex: Exchange) => {
+      setTimeout(() => {
+        ex.writeHead(101, { Connection: 'Upgrade', Upgrade: 'shout' });
+        ex.ondata = (chunk) => ex.write(chunk.toString('latin1').toUpperCase());
+      }, 30);
+    });
+    const socket = net.connect(port, '127.0.0.1');
+    const io = collect(socket);
+    socket.write(`${upgradeRequest}early GET / HTTP/1.1\r\n\r\n`);
+    await until(() => io.text().endsWith('EARLY GET / HTTP/1.1\r\n\r\n'));
+    expect(io.text()).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    socket.destroy();
+  });
+
+  test('answered normally, what follows is parsed as the next request', async () => {
+    const seen: string[] = [];
+    const { port } = startServer((ex: Exchange) => {
+      seen.push(ex.url);
+      setTimeout(() => ex.respond(200, `plain ${ex.url}`), 10);
+    });
+    const socket = net.connect(port, '127.0.0.1');
+    const io = collect(socket);
+    socket.write(`${upgradeRequest}GET /next HTTP/1.1\r\nHost: t\r\n\r\n`);
+    await until(() => io.text().includes('plain /next'));
+    expect(seen).toEqual(['/chat', '/next']);
+    expect(io.text().indexOf('plain /chat')).toBeLessThan(io.text().indexOf('plain /next'));
+    socket.destroy();
+  });
+});

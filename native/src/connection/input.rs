@@ -116,7 +116,11 @@ impl Conn {
     }
 
     pub(super) fn next_head(&mut self) -> bool {
-        if self.stop_parsing || self.unread().is_empty() || self.queue.len() >= self.server().limits.max_pipelined {
+        if self.stop_parsing
+            || self.switch_pending
+            || self.unread().is_empty()
+            || self.queue.len() >= self.server().limits.max_pipelined
+        {
             return false;
         }
         // A pipelining client that does not read its responses gets no more of them.
@@ -163,6 +167,7 @@ impl Conn {
                 };
                 self.head_start = self.server().now();
                 let flags = request_flags(&ex, &head);
+                self.switch_pending = ex.upgrade;
                 self.queue.push_back(ex);
                 self.dispatch(seq, flags);
                 true

@@ -108,6 +108,9 @@ pub struct Conn {
     /// JavaScript has heard of this connection (a request, or a watched accept or client error),
     /// so a server that watches closes hears of its close.
     pub observed: bool,
+    /// An upgrade or CONNECT request awaits its answer: what follows it may be the new
+    /// protocol's bytes, so it is not parsed as HTTP until the answer says which.
+    switch_pending: bool,
     /// HTTP/1.1 requests read, counted while the server has max_requests_per_connection.
     requests: u64,
     /// The refused request whose answer a 'clientError' listener is choosing, while it runs.
@@ -163,6 +166,7 @@ impl Conn {
             idle_since: now,
             request_start: now,
             observed: false,
+            switch_pending: false,
             requests: 0,
             refusal: None,
         })

@@ -143,14 +143,16 @@ impl Conn {
             writer::write_head(&mut pending, &parts);
             self.queue[idx].pending = pending;
         }
+        if self.queue[idx].upgrade {
+            // Input held back behind the request is now raw bytes (after a switch) or HTTP
+            // again; either way it is processed at the flush, as is a peer's end that came first.
+            self.switch_pending = false;
+            self.needs_process = true;
+            self.mark_dirty();
+        }
         if switches {
             self.body = BodyState::Upgraded { seq: self.queue[idx].seq };
             self.stop_parsing = true;
-            // The peer may have ended its side already: raw_input reports that at the flush.
-            if self.read_eof {
-                self.needs_process = true;
-                self.mark_dirty();
-            }
         }
         Ok(framing)
     }

@@ -26,7 +26,7 @@ impl Conn {
         if matches!(self.body, BodyState::Upgraded { .. }) {
             return;
         }
-        let partial_head = !self.unread().is_empty() && !self.stop_parsing;
+        let partial_head = !self.unread().is_empty() && !self.stop_parsing && !self.switch_pending;
         if self.queue.is_empty() && self.unsent() == 0 && !partial_head {
             // Idle between requests; a fresh connection that has sent nothing waits as long as a head may.
             let (since, limit) = if self.next_seq == 0 {
