@@ -76,6 +76,7 @@ impl Conn {
         // From here on the connection carries raw bytes both ways: after a 101, or a tunnel
         // opened by a 2xx answer to CONNECT.
         let switches = status == 101 || ex.connect && (200..300).contains(&status);
+        let answers_switch_request = ex.upgrade;
         if switches && ex.connect && (info.content_length.is_some() || info.has_transfer_encoding) {
             return Err("a 2xx answer to CONNECT has no Content-Length or Transfer-Encoding");
         }
@@ -143,7 +144,7 @@ impl Conn {
             writer::write_head(&mut pending, &parts);
             self.queue[idx].pending = pending;
         }
-        if self.queue[idx].upgrade {
+        if answers_switch_request {
             // Input held back behind the request is now raw bytes (after a switch) or HTTP
             // again; either way it is processed at the flush, as is a peer's end that came first.
             self.switch_pending = false;
