@@ -59,6 +59,17 @@ async function onBoth<T>(scenario: (make: Make) => Promise<T>): Promise<T[]> {
 
 const withoutDate = (text: string): string => text.replace(/\r\nDate: [^\r]*/g, '');
 
+/** Sends `request` on a fresh connection; all the server sent until it closed the connection. */
+async function sendRaw(port: number, request: string): Promise<string> {
+  const client = net.connect(port, '127.0.0.1');
+  client.setEncoding('latin1');
+  let text = '';
+  client.on('data', (chunk: string) => (text += chunk));
+  client.write(request);
+  await once(client, 'close');
+  return text;
+}
+
 describe("'connect'", () => {
   test("node's client opens a tunnel through the proxy and talks through it", async () => {
     const echo = await echoServer();
@@ -133,12 +144,7 @@ describe("'connect'", () => {
         socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n');
       });
       const port = await listen(server);
-      const client = net.connect(port, '127.0.0.1');
-      client.setEncoding('latin1');
-      let text = '';
-      client.on('data', (chunk: string) => (text += chunk));
-      client.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
-      await once(client, 'close');
+      const text = await sendRaw(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
       return withoutDate(text).replace('\r\nConnection: close', '');
     });
     expect(observed[1]).toEqual(observed[0]);
@@ -171,12 +177,7 @@ describe("'connect'", () => {
   test('without a listener CONNECT is refused with 501', async () => {
     const server = createPyreServer(() => undefined);
     const port = await listen(server as unknown as http.Server);
-    const client = net.connect(port, '127.0.0.1');
-    client.setEncoding('latin1');
-    let text = '';
-    client.on('data', (chunk: string) => (text += chunk));
-    client.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
-    await once(client, 'close');
+    const text = await sendRaw(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
     expect(text).toMatch(/^HTTP\/1\.1 501 Not Implemented\r\n/);
   });
 
@@ -189,12 +190,7 @@ describe("'connect'", () => {
       'CONNECT example.com HTTP/1.1\r\nHost: x\r\n\r\n',
       'CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody',
     ]) {
-      const client = net.connect(port, '127.0.0.1');
-      client.setEncoding('latin1');
-      let text = '';
-      client.on('data', (chunk: string) => (text += chunk));
-      client.write(request);
-      await once(client, 'close');
+      const text = await sendRaw(port, request);
       expect([request, text.slice(0, 24)]).toEqual([request, 'HTTP/1.1 400 Bad Request']);
     }
   });
