@@ -6,6 +6,7 @@
 // to raw bytes both ways; any other status (a refused handshake) becomes an ordinary response,
 // after which the connection closes, as node's would once the listener is done with it.
 import { Duplex } from 'node:stream';
+import { AbortReason } from '../src/engine/binding';
 import type { Exchange } from '../src/engine/exchange';
 import { checkHeaderName, checkHeaderValue, trimOws } from '../src/engine/headers';
 import { CONNECTION_CLOSE } from './response-head';
@@ -60,12 +61,23 @@ export class UpgradeSocket extends Duplex {
     this.remoteFamily = info.remoteFamily;
     this.localAddress = info.localAddress;
     this.localPort = info.localPort;
-    exchange.onabort = () => this.destroy();
+    exchange.onabort = (reason) => this.connectionLost(reason);
     exchange.ondrain = () => {
       const callback = this.drainCallback;
       this.drainCallback = null;
       callback?.();
     };
+  }
+
+  /**
+   * The engine lost the connection. After the switch the peer's end arrives as 'end', so a loss
+   * there is a reset or a failed send: node's socket reports it as an ECONNRESET error, which
+   * proxies listen for to tear down the other side. Without an 'error' listener the socket just
+   * closes (node would throw the error out of the process).
+   */
+  private connectionLost(reason: AbortReason): void {
+    const reset = reason === AbortReason.Closed && this.phase === Phase.Raw && this.listenerCount('error') > 0;
+    this.destroy(reset ? Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' }) : undefined);
   }
 
   address(): ReturnType<typeof socketAddress> {

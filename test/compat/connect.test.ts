@@ -137,6 +137,33 @@ describe("'connect'", () => {
     expect(observed[1]).toBe('HTTP/1.1 200 Connection Established\r\nProxy-agent: test\r\n\r\nearly\r\n\r\nbytes and late ones');
   });
 
+  test("a client's reset reaches the tunnel's socket as node's ECONNRESET error, then 'close'", async () => {
+    const observed = await onBoth(async (make) => {
+      const server = make();
+      const events: string[] = [];
+      const closed = new Promise<void>((resolve) => {
+        server.on('connect', (_req: http.IncomingMessage, socket: net.Socket) => {
+          socket.on('error', (err: NodeJS.ErrnoException) => events.push(`error ${err.code}`));
+          socket.on('close', () => {
+            events.push('close');
+            resolve();
+          });
+          socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        });
+      });
+      const port = await listen(server);
+      const client = net.connect(port, '127.0.0.1');
+      client.on('error', () => undefined);
+      client.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      await once(client, 'data');
+      client.resetAndDestroy();
+      await closed;
+      return events;
+    });
+    expect(observed[1]).toEqual(observed[0]);
+    expect(observed[1]).toEqual(['error ECONNRESET', 'close']);
+  });
+
   test('a refused tunnel is an ordinary response, then the connection closes', async () => {
     const observed = await onBoth(async (make) => {
       const server = make();
