@@ -116,10 +116,7 @@ export class Server extends EventEmitter {
       if (event === 'request' || event === 'checkContinue') this.prototypes.added(added);
       else if (event === 'connection') this.sockets.watch(ConnectionEvents.Accept);
       else if (event === 'clientError') this.sockets.watch(ConnectionEvents.ClientError);
-      else if (event === 'connect' && !this.engineOptions.allowConnect) {
-        this.engineOptions.allowConnect = true;
-        this.native.setOptions(this.engineOptions);
-      }
+      else if (event === 'connect' && !this.engineOptions.allowConnect) this.setEngineOption('allowConnect', true);
     });
     if (listener) this.on('request', listener);
   }
@@ -291,8 +288,7 @@ export class Server extends EventEmitter {
   }
   set maxRequestsPerSocket(limit: number) {
     const requests = typeof limit === 'number' && limit > 0 && Number.isFinite(limit) ? Math.floor(limit) : 0;
-    this.engineOptions.maxRequestsPerConnection = requests;
-    this.native.setOptions(this.engineOptions);
+    this.setEngineOption('maxRequestsPerConnection', requests);
     this.prototypes.limitRequests(requests);
   }
   get maxHeadersCount(): number | null {
@@ -302,8 +298,9 @@ export class Server extends EventEmitter {
     this.requestOptions.maxHeadersCount = count;
   }
 
-  private setEngineOption(name: 'keepAliveTimeout' | 'headersTimeout' | 'requestTimeout', ms: number): void {
-    this.engineOptions[name] = ms;
+  /** Changes one engine option; the engine applies it to requests that start afterwards. */
+  private setEngineOption<K extends keyof EngineOptions>(name: K, value: EngineOptions[K]): void {
+    this.engineOptions[name] = value;
     this.native.setOptions(this.engineOptions);
   }
 }
