@@ -13,7 +13,22 @@ import { NODE_HIGH_WATER_MARK } from './node-internals';
  * The members of EventEmitter the class inherits at run time (see the end of the file); its
  * constructor is not run: EventEmitter makes `_events` on the first listener.
  */
-export interface PyreSocket extends EventEmitter {}
+export interface PyreSocket extends EventEmitter, InertSocketMethods {}
+
+/** net.Socket's tuning calls, which mean nothing here: the engine owns the socket (`noDelay` is a server option). */
+export interface InertSocketMethods {
+  setNoDelay(): this;
+  setKeepAlive(): this;
+  ref(): this;
+  unref(): this;
+}
+
+function returnThis<T>(this: T): T {
+  return this;
+}
+
+/** Put on the prototypes of both socket classes (this one and upgrade-socket.ts's). */
+export const inertSocketMethods: InertSocketMethods = { setNoDelay: returnThis, setKeepAlive: returnThis, ref: returnThis, unref: returnThis };
 
 /** net.Socket#address(): the local end. */
 export function socketAddress(info: SocketInfo): { address: string; family: string; port: number } | Record<string, never> {
@@ -163,18 +178,6 @@ export class PyreSocket {
     return this;
   }
 
-  setNoDelay(): this {
-    return this;
-  }
-  setKeepAlive(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
   cork(): void {}
   uncork(): void {}
 
@@ -248,7 +251,7 @@ export class PyreSocket {
 }
 
 Object.setPrototypeOf(PyreSocket.prototype, EventEmitter.prototype);
-Object.assign(PyreSocket.prototype, {
+Object.assign(PyreSocket.prototype, inertSocketMethods, {
   encrypted: false,
   writableLength: 0,
   writableCorked: 0,

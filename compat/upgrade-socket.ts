@@ -10,7 +10,7 @@ import { AbortReason } from '../src/engine/binding';
 import type { Exchange } from '../src/engine/exchange';
 import { checkHeaderName, checkHeaderValue, trimOws } from '../src/engine/headers';
 import { CONNECTION_CLOSE } from './response-head';
-import { socketAddress, timeoutListener } from './socket';
+import { type InertSocketMethods, inertSocketMethods, socketAddress, timeoutListener } from './socket';
 
 const HEAD_END = '\r\n\r\n';
 /** A response head the listener writes may not grow past this without its blank line. */
@@ -200,18 +200,7 @@ export class UpgradeSocket extends Duplex {
     this.idleTimer = ms > 0 ? setTimeout(() => this.emit('timeout'), ms).unref() : null;
     return this;
   }
-
-  /** The engine sets TCP_NODELAY itself (the server's `noDelay` option). */
-  setNoDelay(): this {
-    return this;
-  }
-  setKeepAlive(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
 }
+
+export interface UpgradeSocket extends InertSocketMethods {}
+Object.assign(UpgradeSocket.prototype, inertSocketMethods);
