@@ -426,7 +426,7 @@ unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_in
 
 type RawFn = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
-const EXPORTS: [(&str, RawFn); 25] = [
+const EXPORTS: &[(&str, RawFn)] = &[
     ("serverCreate", server_create),
     ("serverListen", server_listen),
     ("serverListenUnix", server_listen_unix),
@@ -461,7 +461,7 @@ pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Res
     let raw = exports.raw();
     // SAFETY: registering plain C callbacks on the exports object during module init.
     unsafe {
-        for (name, f) in EXPORTS {
+        for &(name, f) in EXPORTS {
             let mut func = ptr::null_mut();
             sys::napi_create_function(
                 env,

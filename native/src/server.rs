@@ -25,7 +25,7 @@ pub mod watch {
     pub const CLOSE: u32 = 1;
     /// onConnection, when a connection is accepted.
     pub const ACCEPT: u32 = 2;
-    /// onClientError, when the engine refuses a request and answers it itself.
+    /// onClientError, when the engine refuses a request (the call may choose the answer: Conn::refuse).
     pub const CLIENT_ERROR: u32 = 4;
 }
 
