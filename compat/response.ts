@@ -257,13 +257,13 @@ export class PyreServerResponse {
       return nodeResponse.end.call(this, chunk, encoding, callback) as this;
     }
     const body = chunk ? toBody(chunk, encoding as BufferEncoding | undefined) : undefined;
+    const length = body === undefined ? 0 : byteLength(body, undefined);
     if (!this._header) {
-      (this as unknown as { _contentLength: number })._contentLength = body === undefined ? 0 : byteLength(body, undefined);
+      (this as unknown as { _contentLength: number })._contentLength = length;
       this._implicitHeader();
     }
     if (!this.streaming && this.declaredLength !== -1 && this._hasBody && !statusForbidsBody(this.statusCode)) {
       // node throws this with strictContentLength (and sends the broken message without it).
-      const length = body === undefined ? 0 : byteLength(body, undefined);
       if (length !== this.declaredLength) throw contentLengthMismatch(length, this.declaredLength);
     }
     if (callback) this.once('finish', callback);
