@@ -4,7 +4,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // Examples import the package by name, as users do.
-  moduleNameMapper: { '^pyre$': '<rootDir>/src/index.ts' },
+  moduleNameMapper: { '^pyre-http$': '<rootDir>/src/index.ts' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
     // cookie 2 (used by light-my-request) is ESM-only; node 20 require()s it, jest's runtime cannot.

@@ -8,7 +8,7 @@
 // listener is such an app, req/res are created with the app's prototypes already, which makes
 // Express's swap a no-op.
 //
-// Those prototypes inherit from ours when Express was required after pyre/register (it builds
+// Those prototypes inherit from ours when Express was required after pyre-http/register (it builds
 // them from http.IncomingMessage/ServerResponse, which register replaces). When Express came
 // first they inherit straight from node's; then the Express object that does is re-parented onto
 // ours, which inherit from node's, so nothing Express relies on goes missing. Our methods behave

@@ -1,4 +1,4 @@
-// Stand-ins for node:http's IncomingMessage and ServerResponse exports, which pyre/register puts
+// Stand-ins for node:http's IncomingMessage and ServerResponse exports, which pyre-http/register puts
 // in their place (as Bun's node:http does). Express builds its request and response prototypes
 // from these exports when first required; made from ours, they inherit our lean methods, so an
 // Express app's req/res keep them after Express swaps their prototypes.

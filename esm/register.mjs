@@ -1,2 +1,2 @@
-// ESM entry for `import 'pyre/register'`: the CommonJS module does the work when loaded.
+// ESM entry for `import 'pyre-http/register'`: the CommonJS module does the work when loaded.
 import '../dist/src/register.js';

@@ -1,4 +1,4 @@
-// The public API of the `pyre` package.
+// The public API of the `pyre-http` package.
 
 // The engine's fast path.
 export { serve, NativeServer } from './engine/server';

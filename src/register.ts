@@ -1,4 +1,4 @@
-// `node -r pyre/register app.js` or `import 'pyre/register'`: from here on http.createServer
+// `node -r pyre-http/register app.js` or `import 'pyre-http/register'`: from here on http.createServer
 // returns a Pyre server, so an unmodified app (Express's app.listen() included) runs on the
 // engine. TLS and HTTP/2 servers stay node's own, with a one-line warning.
 // http.IncomingMessage and http.ServerResponse become Pyre's stand-ins (compat/node-exports.ts),
@@ -19,7 +19,7 @@ const warned = new Set<string>();
 function warnOnce(what: string): void {
   if (warned.has(what)) return;
   warned.add(what);
-  process.emitWarning(`pyre/register: ${what} stays on node's own server (Pyre serves plain HTTP/1.1).`);
+  process.emitWarning(`pyre-http/register: ${what} stays on node's own server (Pyre serves plain HTTP/1.1).`);
 }
 
 const nodeCreateServer = http.createServer;

@@ -6,7 +6,7 @@ const HELLO_NAME = { route: '/hello/:name', url: '/hello/world', type: 'text/pla
 const USER = { route: '/users/:id', url: '/users/42', type: 'application/json', body: '{"id":42,"name":"User 42"}' };
 
 /**
- * In run order. `needs`: what of Pyre the server uses (export names, or 'pyre/register'); a server
+ * In run order. `needs`: what of Pyre the server uses (export names, or 'pyre-http/register'); a server
  * whose needs are not built yet is skipped with the reason. A `.c` file is compiled on first use
  * (lib/c-build.js) and skipped when there is no C compiler.
  */
@@ -19,7 +19,7 @@ const SERVERS = [
   { name: 'express', file: 'express.js', paths: [HELLO], needs: [] },
   { name: 'pyre-compat', file: 'pyre-compat.js', paths: [HELLO], needs: ['createServer'] },
   { name: 'fastify-pyre', file: 'fastify-pyre.js', paths: [HELLO], needs: ['createServer'] },
-  { name: 'express-pyre', file: 'express-pyre.js', paths: [HELLO], needs: ['pyre/register'] },
+  { name: 'express-pyre', file: 'express-pyre.js', paths: [HELLO], needs: ['pyre-http/register'] },
   { name: 'framework-pyre', file: 'framework-pyre.ts', paths: [HELLO_NAME, USER], needs: ['App', 'Blueprint', 'endpoint'] },
 ];
 

@@ -10,7 +10,7 @@ const REGISTER = path.join(ROOT, 'dist/src/register.js');
 
 const PROBE = `
 const features = Object.keys(require(${JSON.stringify(ENTRY)}));
-if (require('node:fs').existsSync(${JSON.stringify(REGISTER)})) features.push('pyre/register');
+if (require('node:fs').existsSync(${JSON.stringify(REGISTER)})) features.push('pyre-http/register');
 process.stdout.write(JSON.stringify(features));
 `;
 
@@ -33,8 +33,8 @@ function missingFor(server, probe) {
   if (probe.features === null) return probe.why;
   const missing = server.needs.filter((need) => !probe.features.has(need));
   if (missing.length === 0) return null;
-  return missing.includes('pyre/register')
-    ? 'pyre/register is not built yet (no dist/src/register.js)'
+  return missing.includes('pyre-http/register')
+    ? 'pyre-http/register is not built yet (no dist/src/register.js)'
     : `Pyre does not export ${missing.join(', ')} yet`;
 }
 

@@ -1,4 +1,4 @@
-// The unmodified Express app of express.js on Pyre, as `node -r pyre/register` runs it:
+// The unmodified Express app of express.js on Pyre, as `node -r pyre-http/register` runs it:
 // register swaps http.createServer, so Express's own app.listen() gets a Pyre server.
 require('../../dist/src/register');
 const app = require('./express');

@@ -1,5 +1,5 @@
 // An ordinary Express 5 app, not changed in any way for Pyre. Run it on Pyre with:
-//   node -r pyre/register examples/compat/express-app.js
+//   node -r pyre-http/register examples/compat/express-app.js
 // and on node's own server with:
 //   node examples/compat/express-app.js
 const express = require('express');

@@ -1,7 +1,7 @@
 // Fastify on Pyre: the serverFactory example from Fastify's docs, with Pyre's createServer in
 // place of node's http.createServer.
 //   node examples/compat/fastify-app.js
-const { createServer } = require('pyre');
+const { createServer } = require('pyre-http');
 const Fastify = require('fastify');
 
 const serverFactory = (handler) => {

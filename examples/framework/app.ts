@@ -1,5 +1,5 @@
 // A realistic app: several blueprints loaded from their modules, sessions, global middleware.
-import { App } from 'pyre';
+import { App } from 'pyre-http';
 
 export async function createApp(): Promise<App> {
   const app = new App({ sessionKeys: [process.env.SESSION_SECRET ?? 'development only secret'], debug: process.env.NODE_ENV === 'development' });

@@ -76,7 +76,7 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-test('node -r pyre/register under cluster: both workers serve the shared port on Pyre; disconnect() lets them exit', async () => {
+test('node -r pyre-http/register under cluster: both workers serve the shared port on Pyre; disconnect() lets them exit', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [
     '-r', path.join(ROOT, 'bench/lib/ts-hook.js'),

@@ -1,4 +1,4 @@
-// pyre/register with an unmodified Express app in its own process (register changes node:http
+// pyre-http/register with an unmodified Express app in its own process (register changes node:http
 // for the whole process), and Express on Pyre's createServer when Express was required first.
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as http from 'node:http';
@@ -36,7 +36,7 @@ function request(port: number, method: string, urlPath: string, body?: string): 
   });
 }
 
-describe('node -r pyre/register app.js with an unmodified Express app', () => {
+describe('node -r pyre-http/register app.js with an unmodified Express app', () => {
   let child: ChildProcess;
   let started: Started;
 

@@ -1,6 +1,6 @@
 // node:http on a unix socket path, side by side with node's own server: listen() forms,
 // address(), serving, errors, permissions, cleanup; and Express's app.listen(path) under
-// pyre/register.
+// pyre-http/register.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -226,7 +226,7 @@ describe('listen() on a unix socket path, differential against node:http', () =>
   });
 });
 
-describe('node -r pyre/register: Express app.listen(path)', () => {
+describe('node -r pyre-http/register: Express app.listen(path)', () => {
   test('serves on the socket, address() is the path, and the file is removed on close', async () => {
     const target = path.join(dir, 'express.sock');
     const child = spawn(process.execPath, [

@@ -423,7 +423,7 @@ test("socket.io's WebSocket transport, directly and upgraded from long-polling",
   }
 });
 
-describe('ws under pyre/register, in its own process', () => {
+describe('ws under pyre-http/register, in its own process', () => {
   let child: ChildProcess;
   let port: number;
   let checks: Record<string, unknown>;

@@ -19,7 +19,7 @@ function run(args: string[], cwd: string): void {
 
 describe('the seed example under a user tsconfig', () => {
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'pyre-consumer-'));
-  const pkg = path.join(project, 'node_modules/pyre');
+  const pkg = path.join(project, 'node_modules/pyre-http');
 
   beforeAll(() => {
     fs.mkdirSync(pkg, { recursive: true });

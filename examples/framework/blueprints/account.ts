@@ -1,5 +1,5 @@
 // Sign-in state kept in the encrypted session cookie.
-import { App, Blueprint, endpoint, Request, responses } from 'pyre';
+import { App, Blueprint, endpoint, Request, responses } from 'pyre-http';
 
 export class Account extends Blueprint {
   @endpoint('/login/{name:string}', { methods: ['POST'] })

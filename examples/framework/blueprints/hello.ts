@@ -1,5 +1,5 @@
 // blueprints/hello.ts
-import { App, Blueprint, endpoint, Request, responses } from 'pyre';
+import { App, Blueprint, endpoint, Request, responses } from 'pyre-http';
 
 export class Hello extends Blueprint {
   constructor(private app: App) { super(); }

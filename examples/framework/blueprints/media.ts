@@ -1,6 +1,6 @@
 // A file download and a streamed response.
 import * as path from 'node:path';
-import { App, Blueprint, endpoint, Request, responses } from 'pyre';
+import { App, Blueprint, endpoint, Request, responses } from 'pyre-http';
 
 export class Media extends Blueprint {
   // Downloads this module's own file: one that exists wherever the example runs from.

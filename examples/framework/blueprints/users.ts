@@ -1,5 +1,5 @@
 // A JSON API with typed parameters, a per-blueprint middleware and error handler.
-import { App, Blueprint, endpoint, HttpError, Request, responses } from 'pyre';
+import { App, Blueprint, endpoint, HttpError, Request, responses } from 'pyre-http';
 
 interface User {
   id: number;
