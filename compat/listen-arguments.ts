@@ -15,7 +15,7 @@ export interface NodeListenOptions {
 }
 
 export interface ListenCall {
-  options: (ListenOptions & { exclusive: boolean }) | UnixListenOptions;
+  options: ListenOptions | UnixListenOptions;
   callback: (() => void) | undefined;
 }
 

@@ -1,5 +1,4 @@
 // node:http's Server API over the engine's NativeServer.
-import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConnectionEvents, connectionToken } from '../src/engine/binding';
@@ -168,14 +167,8 @@ export class Server extends EventEmitter {
     const { options, callback } = parseListenArguments(args);
     if (callback) this.once('listening', callback);
     try {
-      if ('path' in options) {
-        this.pipeName = options.path;
-        this.native.listen(options);
-      } else {
-        // Under cluster every worker binds the shared port itself, as node's workers share one.
-        const reusePort = options.reusePort ?? (cluster.isWorker && !options.exclusive);
-        this.native.listen({ ...options, reusePort });
-      }
+      if ('path' in options) this.pipeName = options.path;
+      this.native.listen(options);
     } catch (err) {
       // node reports bind failures (EADDRINUSE, EACCES) as an 'error' event, not a throw. The
       // engine's error already reads as node's; node gives a unix socket's errors port -1.
@@ -184,20 +177,7 @@ export class Server extends EventEmitter {
       process.nextTick(() => this.emit('error', failure));
       return this;
     }
-    if (cluster.worker) this.closeWhenWorkerDisconnects(cluster.worker);
     return this;
-  }
-
-  /**
-   * A cluster worker's disconnect() closes its servers so the worker can exit, as node does for
-   * the servers it shares through the primary; this one it does not know of.
-   */
-  private closeWhenWorkerDisconnects(worker: NonNullable<typeof cluster.worker>): void {
-    const close = (): void => {
-      if (this.listening) this.close();
-    };
-    worker.once('disconnect', close);
-    this.once('close', () => worker.off('disconnect', close));
   }
 
   get listening(): boolean {

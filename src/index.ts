@@ -11,7 +11,7 @@ export type { EngineOptions } from './engine/options';
 
 // The framework.
 export { App, AppServer, Blueprint, endpoint, HttpError, Headers, Request, Session, responses } from './framework';
-export type { AppOptions, ConverterSpec, MountOptions, Logger, EndpointOptions, EndpointHandler, EndpointDecorator, HeaderInput, HeadersLike, CookieOptions, Middleware, ErrorHandler, Next, Query, SessionOptions } from './framework';
+export type { AppListenOptions, AppOptions, ConverterSpec, MountOptions, Logger, EndpointOptions, EndpointHandler, EndpointDecorator, HeaderInput, HeadersLike, CookieOptions, Middleware, ErrorHandler, Next, Query, SessionOptions } from './framework';
 
 // Drop-in node:http compatibility.
 export { createServer, Server } from '../compat/server';

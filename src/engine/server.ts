@@ -1,4 +1,5 @@
 // The fast-path server: binds the engine to a handler that receives one Exchange per request.
+import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
 import { type AbortReason, binding, COMMON_METHODS, type ConnectionEvents, type ListenResult, type NativeCallbacks, RequestFlags } from './binding';
@@ -13,7 +14,13 @@ export interface ListenOptions {
   host?: string;
   backlog?: number;
   ipv6Only?: boolean;
+  /**
+   * SO_REUSEPORT: share the port with other sockets that set it, the kernel spreading new
+   * connections between them. Default: true in a cluster worker (unless `exclusive`), else false.
+   */
   reusePort?: boolean;
+  /** In a cluster worker: do not share the port with the other workers (node's meaning). */
+  exclusive?: boolean;
 }
 
 export interface UnixListenOptions {
@@ -76,13 +83,27 @@ export class NativeServer extends EventEmitter {
    */
   listen(options: UnixListenOptions): string;
   listen(options?: ListenOptions): AddressInfo;
+  listen(options: ListenOptions | UnixListenOptions): AddressInfo | string;
   listen(options: ListenOptions | UnixListenOptions = {}): AddressInfo | string {
     if (this.bound) throw Object.assign(new Error('Listen method has been called more than once without closing.'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
     const bound = 'path' in options ? this.bindPath(options) : this.bindPort(options);
     this.bound = bound;
     this.closing = false;
+    if (cluster.worker) this.closeWhenWorkerDisconnects(cluster.worker);
     process.nextTick(() => this.emit('listening'));
     return bound;
+  }
+
+  /**
+   * A cluster worker's disconnect() closes its servers so the worker can exit, as node does for
+   * the servers it shares through the primary; this one node does not know of.
+   */
+  private closeWhenWorkerDisconnects(worker: NonNullable<typeof cluster.worker>): void {
+    const close = (): void => {
+      if (this.listening) this.close();
+    };
+    worker.once('disconnect', close);
+    this.once('close', () => worker.off('disconnect', close));
   }
 
   private bindPort(options: ListenOptions): AddressInfo {
@@ -91,8 +112,10 @@ export class NativeServer extends EventEmitter {
       throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${String(port)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
     }
     const host = options.host ?? '::';
+    // Under cluster every worker binds the shared port itself, as node's workers share one.
+    const reusePort = options.reusePort ?? (cluster.isWorker && !options.exclusive);
     try {
-      const result = binding.serverListen(this.id, host, port, options.backlog ?? 511, options.ipv6Only ?? false, options.reusePort ?? false);
+      const result = binding.serverListen(this.id, host, port, options.backlog ?? 511, options.ipv6Only ?? false, reusePort);
       return { address: result.address, family: result.family, port: result.port };
     } catch (err) {
       throw listenError(err, host, port);

@@ -5,7 +5,7 @@ import lightMyRequest, { type InjectOptions, type Response as InjectedResponse }
 import { binding } from '../engine/binding';
 import type { Exchange } from '../engine/exchange';
 import type { EngineOptions } from '../engine/options';
-import { NativeServer } from '../engine/server';
+import { type ListenOptions, NativeServer } from '../engine/server';
 import { AppServer } from './app-server';
 import { Blueprint, levelOf } from './blueprint';
 import { expiredCookie } from './cookies';
@@ -38,6 +38,9 @@ export interface AppOptions extends EngineOptions {
   /** Where unhandled errors are logged. Default console. */
   logger?: Logger;
 }
+
+/** What App.listen() takes besides the port and host. */
+export type AppListenOptions = Omit<ListenOptions, 'port' | 'host'>;
 
 export interface ConverterSpec {
   /** A regular expression (linear-time `regex` syntax) one whole path segment must match. */
@@ -164,10 +167,14 @@ export class App {
     await (setup as (app: App) => unknown)(this);
   }
 
-  /** Serves the app on the native fast path. Without a host it listens on `::`, reachable over IPv4 and IPv6. */
-  async listen(port = 0, host?: string): Promise<AppServer> {
+  /**
+   * Serves the app on the native fast path. Without a host it listens on `::`, reachable over
+   * IPv4 and IPv6. `options` are node's (backlog, reusePort, exclusive, ipv6Only); in a cluster
+   * worker the port is shared with the other workers unless `exclusive`.
+   */
+  async listen(port = 0, host?: string, options: AppListenOptions = {}): Promise<AppServer> {
     const server = new NativeServer((exchange) => this.serveExchange(exchange), { ...this.engineOptions, router: this.routerId });
-    server.listen({ port, host });
+    server.listen({ ...options, port, host });
     return new AppServer(server);
   }
 

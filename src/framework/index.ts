@@ -1,5 +1,5 @@
 // The framework's public names.
-export { App, type AppOptions, type ConverterSpec, type MountOptions, type Logger } from './app';
+export { App, type AppListenOptions, type AppOptions, type ConverterSpec, type MountOptions, type Logger } from './app';
 export { AppServer } from './app-server';
 export { Blueprint } from './blueprint';
 export { endpoint, type EndpointOptions, type EndpointHandler, type EndpointDecorator } from './endpoint';

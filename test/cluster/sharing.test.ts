@@ -1,10 +1,13 @@
 // Multi-core deployments: every worker of node's cluster binds the shared port itself
-// (SO_REUSEPORT), and `listen({ port, reusePort: true })` lets servers share a port anywhere.
+// (SO_REUSEPORT) through each of the three APIs, and `listen({ port, reusePort: true })` lets
+// servers share a port anywhere.
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { createServer, type Server } from '../../compat/server';
+import { App } from '../../src/framework';
 
 const ROOT = path.join(__dirname, '../..');
 
@@ -76,13 +79,19 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-test('node -r pyre-http/register under cluster: both workers serve the shared port on Pyre; disconnect() lets them exit', async () => {
+const APIS = [
+  ['http', 'node -r pyre-http/register, http.createServer().listen'],
+  ['app', "the framework's App.listen"],
+  ['serve', 'the native serve().listen'],
+] as const;
+
+test.each(APIS)('under cluster (%s: %s): both workers serve the shared port on Pyre; disconnect() lets them exit', async (api) => {
   const port = await freePort();
   const child = spawn(process.execPath, [
-    '-r', path.join(ROOT, 'bench/lib/ts-hook.js'),
-    '-r', path.join(ROOT, 'src/register.ts'),
+    '-r', path.join(ROOT, 'dist/src/register.js'),
     path.join(__dirname, 'fixtures/cluster-app.js'),
     String(port),
+    api,
   ], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
@@ -101,3 +110,20 @@ test('node -r pyre-http/register under cluster: both workers serve the shared po
     child.kill();
   }
 }, 40_000);
+
+test('App.listen options reach the socket: ipv6Only is applied, reusePort shares the port, exclusive does not join it', async () => {
+  const port = await freePort();
+  const first = new App();
+  const shared = await first.listen(port, '::1', { reusePort: true, backlog: 8, ipv6Only: true });
+  const second = await new App().listen(port, '::1', { reusePort: true });
+  try {
+    // ipv6Only: the IPv4 loopback is not served on an IPv6-only socket.
+    const v4 = await new Promise<string>((resolve) => {
+      net.connect(port, '127.0.0.1').once('connect', () => resolve('connected')).once('error', (err: NodeJS.ErrnoException) => resolve(String(err.code)));
+    });
+    expect(v4).toBe('ECONNREFUSED');
+    await expect(new App().listen(port, '::1', { exclusive: true })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  } finally {
+    await Promise.all([shared.close(), second.close()]);
+  }
+});
