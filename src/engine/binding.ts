@@ -1,6 +1,5 @@
 // The addon's raw interface. Only src/engine/ talks to it; everything else uses NativeServer.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { loadNative, processEnvironment } from './loader';
 
 /** Bits of the `flags` argument of `onRequest`. */
 export const enum RequestFlags {
@@ -220,30 +219,11 @@ export interface Binding {
   routerAllow(router: number, path: string): string[];
 }
 
-const triple = `${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : process.platform === 'win32' ? '-msvc' : ''}`;
-
-/** The package root: this file runs from src/engine (tests) or dist/src/engine (built). */
-function packageRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'native', 'Cargo.toml'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`pyre: cannot find the package root above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
-
 function load(): Binding {
-  const file = path.join(packageRoot(), 'native', `pyre.${triple}.node`);
-  try {
-    // The addon's exports object is in dictionary mode (its functions are added one by one), and
-    // optimized code cannot inline a load from such an object: each binding call would go through a
-    // generic property lookup. A copy made in one go has fast properties.
-    return { ...(require(file) as Binding) };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(`pyre: cannot load the native addon ${file} (${reason}). Run \`npm install\` (or \`npm run build:native\`) to build it.`);
-  }
+  // The addon's exports object is in dictionary mode (its functions are added one by one), and
+  // optimized code cannot inline a load from such an object: each binding call would go through a
+  // generic property lookup. A copy made in one go has fast properties.
+  return { ...(loadNative(processEnvironment()) as Binding) };
 }
 
 export const binding: Binding = load();
