@@ -1,7 +1,7 @@
 // The App: the route table (compiled in the native router), the global middleware level,
 // sessions, and the request pipeline shared by every transport.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import lightMyRequest, { type InjectOptions, type Response as InjectedResponse } from 'light-my-request';
+import type { InjectOptions, Response as InjectedResponse } from 'light-my-request';
 import { binding } from '../engine/binding';
 import type { Exchange } from '../engine/exchange';
 import type { EngineOptions } from '../engine/options';
@@ -178,9 +178,9 @@ export class App {
     return new AppServer(server);
   }
 
-  /** Runs a request without a socket (light-my-request). */
+  /** Runs a request without a socket (light-my-request, loaded on the first call; needs Node 20.19+). */
   inject(options: InjectOptions | string): Promise<InjectedResponse> {
-    return lightMyRequest(this.handler, options);
+    return lightMyRequest()(this.handler, options);
   }
 
   // ---- routes ----
@@ -382,4 +382,18 @@ function convertParams(route: Route, params: readonly unknown[]): unknown[] | nu
     if (args[i] === undefined) return null;
   }
   return args;
+}
+
+/**
+ * light-my-request, loaded when first needed: it require()s the ESM-only cookie 2, which Node
+ * supports only from 20.19, so loading it with the package would break `require('pyre-http')`
+ * on older releases.
+ */
+function lightMyRequest(): typeof import('light-my-request').inject {
+  try {
+    return (require('light-my-request') as typeof import('light-my-request')).inject;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
+    throw new Error(`pyre-http: app.inject() needs Node 20.19 or newer (light-my-request loads an ES module through require); this is ${process.version}`);
+  }
 }
