@@ -1,6 +1,6 @@
 // node's server.listen() accepts many argument shapes; this turns them into one.
 import { inspect } from 'node:util';
-import type { ListenOptions, UnixListenOptions } from '../src/engine/server';
+import type { FdListenOptions, ListenOptions, UnixListenOptions } from '../src/engine/server';
 
 export interface NodeListenOptions {
   port?: number | string;
@@ -10,12 +10,13 @@ export interface NodeListenOptions {
   ipv6Only?: boolean;
   reusePort?: boolean;
   path?: string;
+  fd?: number;
   readableAll?: boolean;
   writableAll?: boolean;
 }
 
 export interface ListenCall {
-  options: ListenOptions | UnixListenOptions;
+  options: ListenOptions | UnixListenOptions | FdListenOptions;
   callback: (() => void) | undefined;
 }
 
@@ -36,7 +37,7 @@ function toHost(host: string | undefined): string | undefined {
 }
 
 function unsupported(what: string): Error {
-  return Object.assign(new Error(`pyre: listen() on ${what} is not supported; give a TCP port or a unix socket path`), { code: 'ERR_PYRE_UNSUPPORTED' });
+  return Object.assign(new Error(`pyre: listen() on ${what} is not supported; give a TCP port, a unix socket path or { fd }`), { code: 'ERR_PYRE_UNSUPPORTED' });
 }
 
 export function parseListenArguments(args: readonly unknown[]): ListenCall {
@@ -45,7 +46,9 @@ export function parseListenArguments(args: readonly unknown[]): ListenCall {
   const first = rest[0];
   if (first !== null && typeof first === 'object') {
     const given = first as NodeListenOptions;
-    if ('_handle' in given || 'fd' in given) throw unsupported('a handle or file descriptor');
+    if ('_handle' in given) throw unsupported('a handle object');
+    // node's listen(handle) with a descriptor this process was handed, already listening.
+    if (given.fd !== undefined) return { options: { fd: given.fd }, callback };
     // As in node, a port wins over a path.
     if (given.port === undefined && given.path !== undefined) {
       if (!isPipeName(given.path)) {

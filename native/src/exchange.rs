@@ -44,6 +44,11 @@ pub struct Exchange {
     pub want_drain: bool,
     /// Whether JavaScript knows this exchange (false for the engine's own error responses).
     pub dispatched: bool,
+    /// For the access log: the response's status, its body bytes, and the loop time its request's
+    /// head was read.
+    pub status: u16,
+    pub sent: u64,
+    pub started: u64,
 }
 
 impl Exchange {
@@ -68,6 +73,9 @@ impl Exchange {
             close_after: false,
             want_drain: false,
             dispatched: false,
+            status: 0,
+            sent: 0,
+            started: 0,
         }
     }
 
@@ -92,6 +100,8 @@ impl Exchange {
         self.close_after = false;
         self.want_drain = false;
         self.dispatched = false;
+        self.status = 0;
+        self.sent = 0;
     }
 
     /// Fills the record from a parsed head whose bytes are `bytes`.

@@ -19,6 +19,7 @@ macro_rules! byte_table {
     }};
 }
 
+mod access_log;
 mod blocks;
 mod chunked;
 mod connection;
@@ -132,15 +133,70 @@ unsafe extern "C" fn server_listen(env: sys::napi_env, info: sys::napi_callback_
     let host = a.string(1);
     let port = a.u32(2) as u16;
     match server.listen(&host, port, a.f64(3) as i32, a.bool(4), a.bool(5)) {
-        Ok(addr) => {
-            let obj = a.object();
-            a.set_str(obj, "address", &addr.ip().to_string());
-            a.set_str(obj, "family", if addr.is_ipv4() { "IPv4" } else { "IPv6" });
-            a.set_f64(obj, "port", addr.port() as f64);
+        Ok(addr) => address_object(&a, addr),
+        Err((errno, syscall)) => throw_errno(&a, errno, syscall),
+    }
+}
+
+/// `{ address, family, port }` for a TCP address.
+unsafe fn address_object<const N: usize>(a: &Args<N>, addr: std::net::SocketAddr) -> sys::napi_value {
+    let obj = a.object();
+    a.set_str(obj, "address", &addr.ip().to_string());
+    a.set_str(obj, "family", if addr.is_ipv4() { "IPv4" } else { "IPv6" });
+    a.set_f64(obj, "port", addr.port() as f64);
+    obj
+}
+
+/// serverListenFd(server, fd) -> { address, family, port }, or undefined for a unix socket:
+/// serve a socket this process was handed already listening.
+unsafe extern "C" fn server_listen_fd(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    let Some(server) = server::server(a.u32(0)) else { return throw(env, "unknown server") };
+    match server.listen_fd(a.f64(1) as c_int) {
+        Ok(Some(addr)) => address_object(&a, addr),
+        Ok(None) => undefined(env),
+        Err((errno, syscall)) => throw_errno(&a, errno, syscall),
+    }
+}
+
+/// listenSocket(host, port, backlog, ipv6Only, reusePort) -> { fd, address, family, port }: a
+/// bound, listening TCP socket that no server here accepts on, for a supervisor to hand to the
+/// processes that serve it (see serverListenFd). Close-on-exec: a child gets it only when passed.
+unsafe extern "C" fn listen_socket(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<5>::get(env, info);
+    match server::bind_tcp(&a.string(0), a.u32(1) as u16, a.f64(2) as i32, a.bool(3), a.bool(4)) {
+        Ok((fd, addr)) => {
+            let obj = address_object(&a, addr);
+            a.set_f64(obj, "fd", fd as f64);
             obj
         }
         Err((errno, syscall)) => throw_errno(&a, errno, syscall),
     }
+}
+
+/// requestsRead() -> requests read by every server of this thread so far.
+unsafe extern "C" fn requests_read(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    sys::napi_create_double(env, server::requests_read() as f64, &mut v);
+    v
+}
+
+/// accessLog(fd, json): every server of this thread logs its responses to `fd` (common log
+/// format, or JSON lines); a negative fd stops the log.
+unsafe extern "C" fn access_log(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    let fd = a.f64(0);
+    let format = if a.bool(1) { access_log::Format::Json } else { access_log::Format::Common };
+    let mut lp = ptr::null_mut();
+    sys::napi_get_uv_event_loop(env, &mut lp);
+    server::set_access_log(lp, if fd < 0.0 { None } else { Some((fd as c_int, format)) });
+    undefined(env)
+}
+
+/// accessLogFlush(): writes the access log's buffered lines now.
+unsafe extern "C" fn access_log_flush(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    server::flush_access_log();
+    undefined(env)
 }
 
 /// serverListenUnix(server, path: Buffer, backlog, readableAll, writableAll)
@@ -430,6 +486,11 @@ const EXPORTS: &[(&str, RawFn)] = &[
     ("serverCreate", server_create),
     ("serverListen", server_listen),
     ("serverListenUnix", server_listen_unix),
+    ("serverListenFd", server_listen_fd),
+    ("listenSocket", listen_socket),
+    ("requestsRead", requests_read),
+    ("accessLog", access_log),
+    ("accessLogFlush", access_log_flush),
     ("serverStopListening", server_stop_listening),
     ("serverCloseIdle", server_close_idle),
     ("serverCloseAll", server_close_all),

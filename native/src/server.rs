@@ -10,6 +10,7 @@ use std::mem::ManuallyDrop;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::raw::c_int;
 
+use crate::access_log::{AccessLog, Format};
 use crate::connection::{Abort, Conn};
 use crate::js::{Callbacks, Cb};
 use crate::limits::Limits;
@@ -44,6 +45,10 @@ pub struct Server {
     destroy_requested: bool,
     /// The connection events JavaScript asked for (`watch` bits).
     pub watching: u32,
+    /// Responses go to the access log (the engine's, while one is started).
+    pub logging: bool,
+    /// Requests read on this server's connections.
+    pub requests: u64,
 }
 
 struct Listener {
@@ -91,6 +96,9 @@ pub struct Engine {
     pub dirty: Vec<u32>,
     dirty_spare: Vec<u32>,
     flush_handles: Option<(*mut uv::Handle, *mut uv::Handle)>,
+    pub access_log: Option<Box<AccessLog>>,
+    /// Requests read by servers that are gone (requests_read() adds the live ones').
+    retired_requests: u64,
 }
 
 thread_local! {
@@ -104,6 +112,8 @@ thread_local! {
         dirty: Vec::new(),
         dirty_spare: Vec::new(),
         flush_handles: None,
+        access_log: None,
+        retired_requests: 0,
     }));
 }
 
@@ -149,9 +159,8 @@ impl Server {
 
     pub fn set_limits(&mut self, limits: Limits) {
         let interval = limits.sweep_interval();
-        if interval != self.limits.sweep_interval() {
-            // SAFETY: the sweep timer is live for the server's lifetime.
-            unsafe { uv::uv_timer_start(self.sweep, on_sweep, interval, interval) };
+        if interval != self.limits.sweep_interval() && !self.stopped {
+            self.start_sweep(interval);
         }
         self.limits = limits;
     }
@@ -164,16 +173,29 @@ impl Server {
         ipv6_only: bool,
         reuse_port: bool,
     ) -> Result<SocketAddr, (c_int, &'static str)> {
-        let addr = resolve(host, port).ok_or((libc::EINVAL, "getaddrinfo"))?;
-        let (fd, bound) = match bind_listen(addr, backlog, ipv6_only, reuse_port) {
-            // '::' on a machine without IPv6 falls back to every IPv4 address, as node does.
-            Err((e, _)) if host == "::" && e == libc::EAFNOSUPPORT => {
-                bind_listen(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port), backlog, false, reuse_port)?
-            }
-            other => other?,
-        };
+        let (fd, bound) = bind_tcp(host, port, backlog, ipv6_only, reuse_port)?;
         self.start_listener(Listener { fd, poll: std::ptr::null_mut(), unix: false, socket_file: None });
         Ok(bound)
+    }
+
+    /// Listens on a socket this process was handed already bound and listening (by a
+    /// supervisor such as `pyre serve`'s primary, or systemd). The descriptor becomes the
+    /// server's: stopping closes it. Returns its address; None for a unix domain socket.
+    pub fn listen_fd(&mut self, fd: c_int) -> Result<Option<SocketAddr>, (c_int, &'static str)> {
+        if get_int_opt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN)? != 1 {
+            return Err((libc::EINVAL, "listen"));
+        }
+        let unix = get_int_opt(fd, libc::SOL_SOCKET, libc::SO_DOMAIN)? == libc::AF_UNIX;
+        // SAFETY: fcntl on a descriptor the caller handed over.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+                return Err((last_errno(), "fcntl"));
+            }
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+        self.start_listener(Listener { fd, poll: std::ptr::null_mut(), unix, socket_file: None });
+        Ok(if unix { None } else { local_addr(fd) })
     }
 
     /// Listens on a unix domain socket: a file path, or (Linux) an abstract name starting with
@@ -207,6 +229,12 @@ impl Server {
         }
         self.listener = Some(listener);
         self.stopped = false;
+        self.start_sweep(self.limits.sweep_interval());
+    }
+
+    fn start_sweep(&mut self, interval: u64) {
+        // SAFETY: the sweep timer is live for the server's lifetime.
+        unsafe { uv::uv_timer_start(self.sweep, on_sweep, interval, interval) };
     }
 
     pub fn stop_listening(&mut self) {
@@ -217,11 +245,18 @@ impl Server {
                 remove_socket_file(&path);
             }
         }
-        // Requests already received are answered; no new ones are read.
+        // Requests already received are answered; no new ones are read, except on connections
+        // the client may be reusing right now (Conn::server_stopped).
+        let now = self.now();
+        let mut graces = false;
         for &id in &self.conns {
             if let Some(c) = conn(id) {
-                c.stop_reading_requests();
+                graces |= c.server_stopped(now);
             }
+        }
+        if graces {
+            // Often enough that a grace ends on time, not at the next ordinary sweep.
+            self.start_sweep(crate::connection::REUSE_GRACE_MS / 4);
         }
         self.check_idle();
     }
@@ -234,7 +269,7 @@ impl Server {
                 if all {
                     c.pending_close = Some(Abort::Destroyed);
                     c.mark_dirty();
-                } else if c.is_idle() {
+                } else if c.is_idle() && !c.in_reuse_grace() {
                     c.pending_close = Some(Abort::Closed);
                     c.mark_dirty();
                 }
@@ -378,6 +413,8 @@ pub fn create_server(lp: *mut uv::Loop, limits: Limits, callbacks: Callbacks) ->
         accept_paused: false,
         destroy_requested: false,
         watching: 0,
+        logging: e.access_log.is_some(),
+        requests: 0,
     });
     server.sweep = uv::alloc_handle(uv::TIMER, &mut *server as *mut Server as *mut _);
     // SAFETY: fresh handle; unref'd so the sweep alone never keeps the process alive.
@@ -401,13 +438,42 @@ pub fn destroy_server(id: u32) {
 }
 
 fn free_server(id: u32) {
-    if let Some(server) = engine().servers.remove(&id) {
+    let e = engine();
+    if let Some(server) = e.servers.remove(&id) {
+        e.retired_requests += server.requests;
         // SAFETY: the timer is live; the server's memory goes now, so its data pointer is cleared first.
         unsafe {
             uv::uv_timer_stop(server.sweep);
         }
         uv::close_and_free(server.sweep);
         drop(server);
+    }
+}
+
+/// Requests read by every server of this thread, past and present.
+pub fn requests_read() -> u64 {
+    let e = engine();
+    e.retired_requests + e.servers.values().map(|s| s.requests).sum::<u64>()
+}
+
+/// Starts the access log on `fd` for every server of this thread (replacing one already
+/// started), or with None stops it, writing what it still holds.
+pub fn set_access_log(lp: *mut uv::Loop, target: Option<(c_int, Format)>) {
+    let e = engine();
+    if let Some(mut old) = e.access_log.take() {
+        old.stop();
+    }
+    e.access_log = target.map(|(fd, format)| AccessLog::start(lp, fd, format));
+    let on = e.access_log.is_some();
+    for server in e.servers.values_mut() {
+        server.logging = on;
+    }
+}
+
+/// Writes the access log's buffered lines now (before the process exits).
+pub fn flush_access_log() {
+    if let Some(log) = engine().access_log.as_mut() {
+        log.flush(true);
     }
 }
 
@@ -496,6 +562,35 @@ fn resolve(host: &str, port: u16) -> Option<SocketAddr> {
         return Some(SocketAddr::new(ip, port));
     }
     (host, port).to_socket_addrs().ok()?.next()
+}
+
+/// Binds and listens on a TCP address (a host name is resolved first). '::' on a machine without
+/// IPv6 falls back to every IPv4 address, as node does.
+pub fn bind_tcp(
+    host: &str,
+    port: u16,
+    backlog: i32,
+    ipv6_only: bool,
+    reuse_port: bool,
+) -> Result<(c_int, SocketAddr), (c_int, &'static str)> {
+    let addr = resolve(host, port).ok_or((libc::EINVAL, "getaddrinfo"))?;
+    match bind_listen(addr, backlog, ipv6_only, reuse_port) {
+        Err((e, _)) if host == "::" && e == libc::EAFNOSUPPORT => {
+            bind_listen(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port), backlog, false, reuse_port)
+        }
+        other => other,
+    }
+}
+
+fn get_int_opt(fd: c_int, level: c_int, name: c_int) -> Result<c_int, (c_int, &'static str)> {
+    let mut value: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt into a live c_int with its size.
+    let rc = unsafe { libc::getsockopt(fd, level, name, &mut value as *mut c_int as *mut _, &mut len) };
+    if rc != 0 {
+        return Err((last_errno(), "getsockopt"));
+    }
+    Ok(value)
 }
 
 fn set_int_opt(fd: c_int, level: c_int, name: c_int, value: c_int) -> bool {

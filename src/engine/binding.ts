@@ -160,6 +160,23 @@ export interface Binding {
    * file. Throws like serverListen.
    */
   serverListenUnix(server: number, path: Buffer, backlog: number, readableAll: boolean, writableAll: boolean): void;
+  /**
+   * Serves a socket this process was handed already bound and listening (its descriptor becomes
+   * the server's); the address, or undefined for a unix socket. Throws like serverListen
+   * (EINVAL: not a listening socket).
+   */
+  serverListenFd(server: number, fd: number): ListenResult | undefined;
+  /**
+   * A bound, listening TCP socket no server of this process accepts on (close-on-exec), for a
+   * supervisor to hand to the processes that serve it. Throws like serverListen.
+   */
+  listenSocket(host: string, port: number, backlog: number, ipv6Only: boolean, reusePort: boolean): ListenResult & { fd: number };
+  /** Requests read by every server of this thread so far. */
+  requestsRead(): number;
+  /** Every server logs its responses to `fd`, one line each (JSON, or common log format); fd -1 stops. */
+  accessLog(fd: number, json: boolean): void;
+  /** Writes the access log's buffered lines now. */
+  accessLogFlush(): void;
   /** Stops accepting (a unix socket's file is removed). Open connections go on. */
   serverStopListening(server: number): void;
   serverCloseIdle(server: number): void;

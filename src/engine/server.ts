@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
 import { type AbortReason, binding, COMMON_METHODS, type ConnectionEvents, type ListenResult, type NativeCallbacks, RequestFlags } from './binding';
 import { Exchange } from './exchange';
+import { takeInheritedListener } from './inherited-listener';
 import { type EngineOptions, resolveLimits } from './options';
 
 export type Handler = (exchange: Exchange) => void | Promise<void>;
@@ -32,6 +33,11 @@ export interface UnixListenOptions {
   writableAll?: boolean;
 }
 
+/** node's listen(handle) form: a socket this process was handed already bound and listening. */
+export interface FdListenOptions {
+  fd: number;
+}
+
 export interface AddressInfo {
   address: string;
   family: 'IPv4' | 'IPv6';
@@ -52,6 +58,9 @@ export interface NativeServerOptions extends EngineOptions {
   /** @internal Native router id (the framework's route table). */
   router?: number;
 }
+
+/** @internal Servers listening, or closed but with connections left: what `pyre serve` drains. */
+export const openServers = new Set<NativeServer>();
 
 /**
  * Events: 'listening', 'close' (stopped listening and every connection is gone),
@@ -82,13 +91,14 @@ export class NativeServer extends EventEmitter {
    * A unix socket path returns the path; the socket file is removed again by close().
    */
   listen(options: UnixListenOptions): string;
-  listen(options?: ListenOptions): AddressInfo;
-  listen(options: ListenOptions | UnixListenOptions): AddressInfo | string;
-  listen(options: ListenOptions | UnixListenOptions = {}): AddressInfo | string {
+  listen(options?: ListenOptions | FdListenOptions): AddressInfo;
+  listen(options: ListenOptions | UnixListenOptions | FdListenOptions): AddressInfo | string;
+  listen(options: ListenOptions | UnixListenOptions | FdListenOptions = {}): AddressInfo | string {
     if (this.bound) throw Object.assign(new Error('Listen method has been called more than once without closing.'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
-    const bound = 'path' in options ? this.bindPath(options) : this.bindPort(options);
+    const bound = 'path' in options ? this.bindPath(options) : 'fd' in options ? this.adopt(options.fd) : this.bindPort(options);
     this.bound = bound;
     this.closing = false;
+    openServers.add(this);
     if (cluster.worker) this.closeWhenWorkerDisconnects(cluster.worker);
     process.nextTick(() => this.emit('listening'));
     return bound;
@@ -111,6 +121,8 @@ export class NativeServer extends EventEmitter {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${String(port)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
     }
+    const inherited = takeInheritedListener(options.host, port);
+    if (inherited !== undefined) return this.adopt(inherited) as AddressInfo;
     const host = options.host ?? '::';
     // Under cluster every worker binds the shared port itself, as node's workers share one.
     const reusePort = options.reusePort ?? (cluster.isWorker && !options.exclusive);
@@ -119,6 +131,19 @@ export class NativeServer extends EventEmitter {
       return { address: result.address, family: result.family, port: result.port };
     } catch (err) {
       throw listenError(err, host, port);
+    }
+  }
+
+  /** Serves a listening socket this process was handed; for a unix socket the address is ''. */
+  private adopt(fd: number): AddressInfo | string {
+    if (!Number.isInteger(fd) || fd < 0) {
+      throw Object.assign(new RangeError(`options.fd must be a non-negative integer. Received ${String(fd)}.`), { code: 'ERR_OUT_OF_RANGE' });
+    }
+    try {
+      const result = binding.serverListenFd(this.id, fd);
+      return result === undefined ? '' : { address: result.address, family: result.family, port: result.port };
+    } catch (err) {
+      throw listenError(err, `fd ${fd}`);
     }
   }
 
@@ -167,6 +192,11 @@ export class NativeServer extends EventEmitter {
 
   get connections(): number {
     return binding.serverConnectionCount(this.id);
+  }
+
+  /** Requests whose response is not complete yet (a handler still at work, or streaming). */
+  get requestsInFlight(): number {
+    return this.live.size;
   }
 
   /** Change limits and timeouts; they apply to requests that start afterwards. */
@@ -235,6 +265,7 @@ export class NativeServer extends EventEmitter {
       onIdle: () => {
         if (this.closing) {
           this.closing = false;
+          openServers.delete(this);
           process.nextTick(() => this.emit('close'));
         }
       },

@@ -2,6 +2,7 @@
 // behind others on pipelined connections, or still uploading) loses none of them.
 import * as net from 'node:net';
 import { RawClient, delay, startServer } from '../engine/helpers';
+import { KeepAliveLoad } from '../cli/keep-alive-load';
 
 const CONNECTIONS = 40;
 const PIPELINED = 3;
@@ -67,4 +68,19 @@ test('close() closes idle keep-alive connections at once, without waiting for th
   await new Promise<void>((resolve) => server.close(() => resolve()));
   expect(Date.now() - started).toBeLessThan(2000);
   await Promise.all(idle.map((client) => client.closedByServer()));
+});
+
+test('close() under steady keep-alive load: every request the client wrote is answered, the last on each connection with Connection: close', async () => {
+  // Each connection sends its next request as soon as an answer is in, so at close() most of
+  // them are idle for the server while the client is writing its next request. Connections
+  // idle past the grace close without a last answer; the others' last answer says close.
+  const { server, port } = startServer((ex) => ex.respond(200, JSON.stringify({ pid: process.pid })));
+  const load = new KeepAliveLoad(port, { connections: 8, reconnect: false }).start();
+  await load.answers(2000);
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const report = await load.ended();
+  await closed;
+  expect(report).toMatchObject({ lost: 0, refused: 0 });
+  expect(report.answered).toBe(report.written);
+  expect(report.closes).toBeGreaterThan(0);
 });

@@ -166,6 +166,9 @@ impl Conn {
                     },
                 };
                 self.head_start = self.server().now();
+                ex.started = self.head_start;
+                // SAFETY: see Conn::server.
+                unsafe { (*server).requests += 1 };
                 let flags = request_flags(&ex, &head);
                 self.switch_pending = ex.upgrade;
                 self.queue.push_back(ex);
@@ -366,6 +369,11 @@ impl Conn {
             self.emit(idx, &bytes);
         }
         self.queue[idx].response = Response::Done;
+        if self.server().logging {
+            let ex = &mut self.queue[idx];
+            (ex.status, ex.started) = (status, self.head_start);
+            self.log_exchange(idx);
+        }
         self.advance();
         self.mark_dirty();
     }

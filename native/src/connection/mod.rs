@@ -29,6 +29,11 @@ const KEEP_OUT: usize = 65536;
 /// How long a closing connection keeps draining the client's input so our last response is
 /// not destroyed by a reset.
 const LINGER_MS: u64 = 2000;
+/// When a server stops listening, an idle keep-alive connection whose last response went out
+/// less than this long ago is probably about to carry the client's next request (written, or
+/// being written, before the client could see a close): it gets until then for that request to
+/// arrive, and the request is answered with `Connection: close`. Older idle ones close at once.
+pub const REUSE_GRACE_MS: u64 = 100;
 /// Bits of a token that carry the request sequence number; the rest is the connection id.
 pub const SEQ_BITS: u32 = 20;
 const SEQ_MASK: u32 = (1 << SEQ_BITS) - 1;
@@ -115,6 +120,9 @@ pub struct Conn {
     requests: u64,
     /// The refused request whose answer a 'clientError' listener is choosing, while it runs.
     refusal: Option<Refusal>,
+    /// Loop time until which a stopped server waits for this idle connection's next request
+    /// (REUSE_GRACE_MS); 0 when there is no such grace.
+    reuse_grace_until: u64,
 }
 
 struct Refusal {
@@ -169,6 +177,7 @@ impl Conn {
             switch_pending: false,
             requests: 0,
             refusal: None,
+            reuse_grace_until: 0,
         })
     }
 
@@ -295,6 +304,29 @@ impl Conn {
             refusal.answered = true;
         }
         self.mark_dirty();
+    }
+
+    /// The server stopped listening. Requests already received are answered and no more are
+    /// read, except here: a request whose head has begun to arrive is read and answered, and a
+    /// connection that went idle less than REUSE_GRACE_MS ago waits that long for the client's
+    /// next request (both answered with Connection: close: the server is closing). Returns
+    /// whether the connection now waits in such a grace.
+    pub fn server_stopped(&mut self, now: u64) -> bool {
+        let between = self.queue.is_empty() && matches!(self.body, BodyState::None) && !self.stop_parsing && !self.switch_pending;
+        if between && !self.unread().is_empty() {
+            return false;
+        }
+        if between && self.unsent() == 0 && self.next_seq > 0 && now < self.idle_since + REUSE_GRACE_MS {
+            self.reuse_grace_until = self.idle_since + REUSE_GRACE_MS;
+            return true;
+        }
+        self.stop_reading_requests();
+        false
+    }
+
+    /// Waiting for a request the client may be about to send on it (server_stopped).
+    pub fn in_reuse_grace(&self) -> bool {
+        self.reuse_grace_until != 0
     }
 
     /// After JavaScript has run: write, notify drains, retire, decide whether to close.

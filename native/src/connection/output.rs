@@ -1,6 +1,7 @@
 //! The write side: responses framed and kept in request order, body pieces, backpressure.
 
 use super::{BodyState, CallResult, Conn, SEQ_MASK};
+use crate::access_log;
 use crate::chunked;
 use crate::exchange::{Exchange, Response};
 use crate::parser;
@@ -70,6 +71,7 @@ impl Conn {
         if ex.response != Response::NotStarted {
             return Err("response already started");
         }
+        ex.status = status;
         if status == 101 && (!ex.upgrade || ex.connect) {
             return Err("101 Switching Protocols answers only an upgrade request");
         }
@@ -154,6 +156,10 @@ impl Conn {
         if switches {
             self.body = BodyState::Upgraded { seq: self.queue[idx].seq };
             self.stop_parsing = true;
+            // The exchange never completes as HTTP: its line is the switch.
+            if self.server().logging {
+                self.log_exchange(idx);
+            }
         }
         Ok(framing)
     }
@@ -197,6 +203,7 @@ impl Conn {
     }
 
     pub(super) fn body_bytes(&mut self, idx: usize, framing: BodyFraming, data: &[u8]) -> CallResult<()> {
+        self.queue[idx].sent += data.len() as u64;
         match framing {
             BodyFraming::Bodiless => {}
             BodyFraming::Length(n) => {
@@ -250,6 +257,10 @@ impl Conn {
         }
         let ex = &mut self.queue[idx];
         ex.response = Response::Done;
+        if self.server().logging {
+            self.log_exchange(idx);
+        }
+        let ex = &mut self.queue[idx];
         // The rest of an unread body is read and dropped; a paused reader no longer blocks it.
         if !ex.body_done && self.js_paused {
             self.js_paused = false;
@@ -259,6 +270,24 @@ impl Conn {
             self.advance();
         }
         self.mark_dirty();
+    }
+
+    /// Adds the exchange's line to the access log.
+    pub(super) fn log_exchange(&self, idx: usize) {
+        let ex = &self.queue[idx];
+        let now = self.server().now();
+        let entry = access_log::Entry {
+            peer: self.peer,
+            method: ex.method_bytes(),
+            target: ex.target_bytes(),
+            http11: ex.http11,
+            status: ex.status,
+            body_bytes: ex.sent,
+            elapsed_ms: now.saturating_sub(ex.started),
+        };
+        if let Some(log) = crate::server::engine().access_log.as_mut() {
+            log.record(&entry, now);
+        }
     }
 
     /// Retires finished exchanges at the front and promotes the next one's held output.

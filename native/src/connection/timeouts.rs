@@ -10,6 +10,13 @@ impl Conn {
             return;
         }
         let lim = self.server().limits.clone();
+        if self.reuse_grace_until != 0 && now >= self.reuse_grace_until {
+            // No request came: the connection closes as other idle ones did at close().
+            self.reuse_grace_until = 0;
+            if self.is_idle() && !self.stop_parsing {
+                self.stop_reading_requests();
+            }
+        }
         if let Some(since) = self.lingering_since {
             if now >= since + LINGER_MS {
                 self.close(Abort::Closed);
