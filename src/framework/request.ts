@@ -128,11 +128,19 @@ export class Request {
     }
   }
 
+  /**
+   * The body as it arrives, Buffer by Buffer, read with backpressure (no size limit but the
+   * server's): for uploads that are counted, hashed or written on rather than kept whole.
+   */
+  async *chunks(): AsyncIterable<Buffer> {
+    if (this.cachedBody !== undefined) yield await this.cachedBody;
+    else yield* this.transport.chunks();
+  }
+
   /** The body as text, piece by piece as it arrives (no size limit but the server's). */
   async *textIter(): AsyncIterable<string> {
     const decoder = new StringDecoder('utf8');
-    const source = this.cachedBody === undefined ? this.transport.chunks() : [await this.cachedBody];
-    for await (const chunk of source) {
+    for await (const chunk of this.chunks()) {
       const text = decoder.write(chunk);
       if (text !== '') yield text;
     }

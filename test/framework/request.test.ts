@@ -1,4 +1,5 @@
 // The Request: lazy headers, query, cookies, body readers and limits, socket info.
+import * as http from 'node:http';
 import { App, Blueprint, endpoint, type Request } from '../../src';
 
 class Echo extends Blueprint {
@@ -30,6 +31,36 @@ class Echo extends Blueprint {
     const pieces: string[] = [];
     for await (const piece of request.textIter()) pieces.push(piece);
     return pieces.join('');
+  }
+  @endpoint('/count', { methods: ['POST'] })
+  async count(request: Request) {
+    let bytes = 0;
+    let chunks = 0;
+    let sum = 0;
+    for await (const chunk of request.chunks()) {
+      chunks += 1;
+      bytes += chunk.length;
+      for (const byte of chunk) sum = (sum + byte) % 65521;
+    }
+    return { bytes, chunks, sum };
+  }
+}
+
+/** POSTs `body` to the app on the fast path and resolves with the JSON answer. */
+async function postOverSocket(app: App, path: string, body: Buffer): Promise<Record<string, number>> {
+  const server = await app.listen(0, '127.0.0.1');
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: server.address().port, path, method: 'POST', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk));
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  } finally {
+    await server.close();
   }
 }
 
@@ -69,6 +100,16 @@ describe('Request', () => {
     const payload = 'ü'.repeat(200);
     const res = await app.inject({ method: 'POST', url: '/iter', payload });
     expect(res.body).toBe(payload);
+  });
+
+  test('chunks() streams the body as it arrives, past bodyLimit (only the server\'s limit applies)', async () => {
+    const body = Buffer.alloc(300 * 1024, 'abcdefgh');
+    const sum = body.reduce((total, byte) => (total + byte) % 65521, 0);
+    const answer = await postOverSocket(app, '/count', body);
+    expect(answer).toMatchObject({ bytes: body.length, sum });
+    // Read as it arrived: a 300 KiB body comes in more than one piece over a socket.
+    expect(answer.chunks).toBeGreaterThan(1);
+    expect((await app.inject({ method: 'POST', url: '/count', payload: 'small' })).json()).toMatchObject({ bytes: 5, chunks: 1 });
   });
 
   test('session without sessionKeys is a clear error (500, logged)', async () => {
