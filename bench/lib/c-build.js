@@ -1,5 +1,5 @@
 // The C servers (bench/servers/*.c): compiled with `cc -O2` on first use into bench/.build/
-// (gitignored), and again whenever the source is newer than the binary.
+// (gitignored), and again whenever the source or a header beside it is newer than the binary.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -15,11 +15,16 @@ function cBlocker(server) {
   return isCServer(server) && !onPath('cc') ? 'no C compiler' : null;
 }
 
-/** The path of `source`'s binary, compiled now when it is missing or older than the source. */
+/** The headers the C servers include (bench/servers/*.h): a change to one rebuilds them all. */
+function headersMtime(dir) {
+  return Math.max(0, ...fs.readdirSync(dir).filter((name) => name.endsWith('.h')).map((name) => fs.statSync(path.join(dir, name)).mtimeMs));
+}
+
+/** The path of `source`'s binary, compiled now when it is missing or older than its sources. */
 function compiledBinary(source) {
   const binary = path.join(BUILD_DIR, path.basename(source, '.c'));
   const built = fs.existsSync(binary) ? fs.statSync(binary).mtimeMs : 0;
-  if (built < fs.statSync(source).mtimeMs) {
+  if (built < Math.max(fs.statSync(source).mtimeMs, headersMtime(path.dirname(source)))) {
     fs.mkdirSync(BUILD_DIR, { recursive: true });
     try {
       execFileSync('cc', ['-O2', '-Wall', '-o', binary, source], { encoding: 'utf8', stdio: 'pipe', timeout: COMPILE_TIMEOUT_MS });

@@ -6,6 +6,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { SERVER_CORE, pinned } = require('./pin');
 const { isCServer, compiledBinary } = require('./c-build');
+const { FIXTURE_DIR } = require('./fixtures');
 
 const SERVERS_DIR = path.resolve(__dirname, '../servers');
 const TS_HOOK = path.join(__dirname, 'ts-hook.js');
@@ -25,29 +26,29 @@ function freePort() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function get(url) {
+/** One request of `testCase` (lib/cases.js) on a fresh connection: { status, type, body: Buffer }. */
+function ask(url, testCase) {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (text) => { body += text; });
-      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'] ?? '', body }));
-    }).on('error', reject).on('timeout', function onTimeout() { this.destroy(new Error('no answer in 5 s')); });
+    const headers = testCase.body === undefined ? {} : { 'content-type': testCase.contentType, 'content-length': testCase.body.length };
+    const request = http.request(url, { method: testCase.method, headers, agent: false, timeout: 5000 }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'] ?? '', body: Buffer.concat(chunks) }));
+    });
+    request.on('error', reject).on('timeout', () => request.destroy(new Error('no answer in 5 s')));
+    request.end(testCase.body);
   });
 }
 
-function sameBody(expected, seen, type) {
-  if (!type.startsWith('application/json')) return seen === expected;
-  try {
-    return JSON.stringify(JSON.parse(seen)) === expected;
-  } catch {
-    return false;
-  }
+function shown(body) {
+  const text = body.subarray(0, 200).toString('latin1');
+  return `${JSON.stringify(text)}${body.length > 200 ? ` (${body.length} bytes)` : ''}`;
 }
 
 /** The line of a server's output that says what went wrong: its first error line, else its last line. */
 function gist(output) {
   const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);
-  return lines.find((line) => /^(\w*Error|pyre:|uws:|c-floor:)/.test(line)) ?? lines.at(-1) ?? '(no output)';
+  return lines.find((line) => /^(\w*Error|pyre:|uws:|c-floor:|c-sendfile:)/.test(line)) ?? lines.at(-1) ?? '(no output)';
 }
 
 /** [program, args] that run `server`: its compiled binary for C, else node on its file. */
@@ -74,7 +75,8 @@ class ServerProcess {
   static async start(server) {
     const port = await freePort();
     const [command, args] = pinned(SERVER_CORE, ...commandFor(server));
-    const child = spawn(command, args, { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, ...server.env, PORT: String(port), FIXTURES: FIXTURE_DIR };
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const started = new ServerProcess(child, port);
     try {
       await started.waitUntilListening();
@@ -112,15 +114,22 @@ class ServerProcess {
     });
   }
 
-  /** Throws unless `paths` each answer 200 with the expected type and body: never bench an error page. */
-  async check(paths) {
-    for (const expected of paths) {
-      const seen = await get(this.url(expected.url));
-      if (seen.status !== 200 || !seen.type.startsWith(expected.type) || !sameBody(expected.body, seen.body, expected.type)) {
-        throw new Error(`GET ${expected.url} answered ${seen.status} (${seen.type}) ${JSON.stringify(seen.body.slice(0, 200))}, `
-          + `expected 200 (${expected.type}) ${JSON.stringify(expected.body)}`);
+  /** Throws unless each of `cases` answers 200 with the expected type and body: never bench an error page. */
+  async check(cases) {
+    for (const testCase of cases) {
+      const { answer } = testCase;
+      const seen = await ask(this.url(testCase.url), testCase);
+      if (seen.status !== 200 || !seen.type.startsWith(answer.type) || !answer.matches(seen.body)) {
+        throw new Error(`${testCase.method} ${testCase.url} answered ${seen.status} (${seen.type}) ${shown(seen.body)}, `
+          + `expected 200 (${answer.type || 'any type'}) ${answer.shows}`);
       }
     }
+  }
+
+  /** The server's resident memory now, in bytes (VmRSS). */
+  residentBytes() {
+    const status = fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)[1]) * 1024;
   }
 
   /** Seconds of CPU the server process has used so far, user plus system, all its threads. */

@@ -1,9 +1,10 @@
 // wrk as the load generator: one thread, pinned to the load core, `--latency` for percentiles.
 const path = require('node:path');
 const { capture } = require('./exec');
+const { bodyFile } = require('./fixtures');
 const { LOAD_CORE, pinned } = require('./pin');
 
-const PIPELINE_SCRIPT = path.join(__dirname, 'pipeline.lua');
+const REQUEST_SCRIPT = path.join(__dirname, 'requests.lua');
 const MS_PER_UNIT = { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 };
 
 /** wrk's durations ("412.00us", "1.20ms", "10.00s") in milliseconds. */
@@ -45,13 +46,22 @@ function parseReport(output) {
   };
 }
 
-/** Loads `url` for `seconds` over `connections`, `pipeline` requests per write when > 1. */
-async function measure({ url, connections, seconds, pipeline }) {
-  const script = pipeline > 1 ? ['-s', PIPELINE_SCRIPT] : [];
-  const scriptArgs = pipeline > 1 ? ['--', String(pipeline)] : [];
+/** The script's arguments for a request with a body: its method, type, and a file holding it. */
+function bodyArguments(request) {
+  return request?.body === undefined ? [] : [request.method, request.contentType, bodyFile(request)];
+}
+
+/**
+ * Loads `url` for `seconds` over `connections`, `pipeline` requests per write when > 1, with
+ * `request`'s method and body when it has one (a case of lib/cases.js).
+ */
+async function measure({ url, connections, seconds, pipeline, request }) {
+  const scriptArgs = bodyArguments(request);
+  const script = pipeline > 1 || scriptArgs.length > 0 ? ['-s', REQUEST_SCRIPT] : [];
+  const trailing = script.length > 0 ? ['--', String(Math.max(1, pipeline)), ...scriptArgs] : [];
   const [command, args] = pinned(LOAD_CORE, 'wrk',
-    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...script, url, ...scriptArgs]);
-  const { code, stdout, stderr } = await capture(command, args, (seconds + 30) * 1000);
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...script, url, ...trailing]);
+  const { code, stdout, stderr } = await capture(command, args, (seconds + 60) * 1000);
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${stderr.trim() || stdout.trim()}`);
   return parseReport(stdout);
 }

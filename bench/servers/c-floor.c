@@ -4,19 +4,9 @@
 // parsing beyond the request target: what it costs per request is, near enough, the kernel's cost.
 // It trusts its client (the benchmark sends GETs without bodies); it is a reference, not a server.
 // Built by bench/lib/c-build.js with `cc -O2`; listens on 127.0.0.1:$PORT.
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
+#include "epoll-loop.h"
+
 #include <time.h>
-#include <unistd.h>
 
 #define IN_CAP 8192      // a head larger than this closes the connection
 #define OUT_CAP 16384    // answers gathered per send; the rest wait for the next round
@@ -39,18 +29,10 @@ static struct answer answers[] = {
 #define ANSWERS (sizeof answers / sizeof answers[0])
 
 struct conn {
-  int fd;
-  uint32_t events;  // what epoll is asked for now: EPOLLIN, or EPOLLOUT while a send is unfinished
-  size_t in_len, out_len, out_sent;
+  struct link link;
+  size_t out_len, out_sent;
   char in[IN_CAP], out[OUT_CAP];
 };
-
-static int epfd;
-
-static void die(const char *what) {
-  fprintf(stderr, "c-floor: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
 
 static void build_answers(void) {
   for (size_t i = 0; i < ANSWERS; i++) {
@@ -89,7 +71,7 @@ static const struct answer *route(const char *line, const char *line_end) {
 
 // Answers every complete head in the input (as many as fit the output), keeps a partial one.
 static void answer_heads(struct conn *c) {
-  char *start = c->in, *end = c->in + c->in_len, *head_end;
+  char *start = c->in, *end = c->in + c->link.in_len, *head_end;
   while (c->out_len + ANSWER_CAP <= OUT_CAP && (head_end = memmem(start, end - start, "\r\n\r\n", 4))) {
     const char *line_end = memmem(start, head_end + 2 - start, "\r\n", 2);
     const struct answer *a = route(start, line_end);
@@ -97,83 +79,35 @@ static void answer_heads(struct conn *c) {
     c->out_len += a->len;
     start = head_end + 4;
   }
-  c->in_len = end - start;
-  memmove(c->in, start, c->in_len);
-}
-
-static int want(struct conn *c, uint32_t events) {
-  if (c->events == events) return 0;
-  c->events = events;
-  struct epoll_event ev = {.events = events, .data.ptr = c};
-  return epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+  c->link.in_len = end - start;
+  memmove(c->in, start, c->link.in_len);
 }
 
 // Answers what is buffered and sends it; -1 when the connection is to be closed. Normally one
 // send; more only when the answers outgrew OUT_CAP, and a short send waits for EPOLLOUT.
-static int serve(struct conn *c) {
+static int serve(struct link *link) {
+  struct conn *c = (struct conn *)link;
   for (;;) {
     if (c->out_len == 0) answer_heads(c);
-    if (c->out_len == 0) return c->in_len == IN_CAP ? -1 : want(c, EPOLLIN);
-    ssize_t sent = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
-    if (sent < 0) return errno == EAGAIN ? want(c, EPOLLOUT) : -1;
+    if (c->out_len == 0) return link->in_len == IN_CAP ? -1 : want(link, EPOLLIN);
+    ssize_t sent = send(link->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
+    if (sent < 0) return errno == EAGAIN ? want(link, EPOLLOUT) : -1;
     c->out_sent += sent;
-    if (c->out_sent < c->out_len) return want(c, EPOLLOUT);
+    if (c->out_sent < c->out_len) return want(link, EPOLLOUT);
     c->out_len = c->out_sent = 0;
   }
 }
 
-static void accept_all(int listener) {
-  int fd, one = 1;
-  while ((fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct conn *c = calloc(1, sizeof *c);
-    if (!c) die("calloc");
-    c->fd = fd;
-    c->events = EPOLLIN;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
-  }
+static struct link *open_conn(int fd) {
+  struct conn *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->link.in = c->in;
+  c->link.in_cap = IN_CAP;
+  return &c->link;
 }
 
 int main(void) {
-  const char *port = getenv("PORT");
-  if (!port) {
-    fprintf(stderr, "c-floor: PORT is not set\n");
-    return 1;
-  }
+  program = "c-floor";
   build_answers();
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
-  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(atoi(port)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
-  if (listen(listener, SOMAXCONN) < 0) die("listen");
-  if ((epfd = epoll_create1(0)) < 0) die("epoll_create1");
-  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};  // NULL marks the listener
-  if (epoll_ctl(epfd, EPOLL_CTL_ADD, listener, &ev) < 0) die("epoll_ctl");
-
-  struct epoll_event ready[256];
-  for (;;) {
-    int count = epoll_wait(epfd, ready, 256, -1);
-    if (count < 0 && errno != EINTR) die("epoll_wait");
-    refresh_date();
-    for (int i = 0; i < count; i++) {
-      struct conn *c = ready[i].data.ptr;
-      if (!c) {
-        accept_all(listener);
-        continue;
-      }
-      int keep = 1;
-      if (ready[i].events & EPOLLIN) {  // one recv; 0 is the peer closing
-        ssize_t got = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
-        keep = got > 0 || (got < 0 && errno == EAGAIN);
-        if (got > 0) c->in_len += got;
-      } else if (ready[i].events & (EPOLLERR | EPOLLHUP)) {
-        keep = 0;
-      }
-      if (!keep || serve(c) < 0) {
-        close(c->fd);  // also removes it from the epoll set
-        free(c);
-      }
-    }
-  }
+  run_loop(open_conn, serve, refresh_date);
 }

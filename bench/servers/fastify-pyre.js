@@ -1,5 +1,5 @@
 // The Fastify app of fastify.js on Pyre, through Fastify's documented serverFactory option.
-const { createServer } = require('../..');
+const { createServer } = require('../lib/pyre');
 const build = require('./fastify');
 
 build({ serverFactory: (handler) => createServer(handler) })

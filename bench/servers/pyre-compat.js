@@ -1,5 +1,5 @@
 // node's http API on Pyre: the handler of node-http.js, served by Pyre's createServer.
-const { createServer } = require('../..');
-const hello = require('./node-http');
+const { createServer } = require('../lib/pyre');
+const handle = require('./node-http');
 
-createServer(hello).listen(Number(process.env.PORT), '127.0.0.1');
+createServer(handle).listen(Number(process.env.PORT), '127.0.0.1');
