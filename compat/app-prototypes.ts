@@ -46,14 +46,16 @@ function requestConstructor(prototype: object): RequestConstructor {
 }
 
 /**
- * Responses with `prototype`; with a request limit (node's maxRequestsPerSocket) each also carries
- * it for its Keep-Alive field, so servers without one do no work for it.
+ * Responses with `prototype`. With a request limit (node's maxRequestsPerSocket) each also carries
+ * it for its Keep-Alive field; on a closing server each says `Connection: close`. Servers with
+ * neither do no work for them.
  */
-function responseConstructor(prototype: object, requestLimit: number): ResponseConstructor {
-  const construct = requestLimit > 0
+function responseConstructor(prototype: object, requestLimit: number, closing: boolean): ResponseConstructor {
+  const construct = requestLimit > 0 || closing
     ? function (this: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number): void {
       PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout);
       this._maxRequestsPerSocket = requestLimit;
+      if (closing) this.shouldKeepAlive = false;
     }
     : function (this: PyreServerResponse, req: PyreIncomingMessage, exchange: Exchange, socket: PyreSocket, keepAliveTimeout: number): void {
       PyreServerResponse.init(this, req, exchange, socket, keepAliveTimeout);
@@ -82,6 +84,7 @@ export class ListenerPrototypes {
   private adopted: PrototypeCarrier | null = null;
   private several = false;
   private requestLimit = 0;
+  private closing = false;
 
   /** A listener was added for 'request' or 'checkContinue'. */
   added(listener: unknown): void {
@@ -106,9 +109,16 @@ export class ListenerPrototypes {
     this.Response = this.makeResponse();
   }
 
+  /** The server closed (responses made from now on say `Connection: close`) or listens again. */
+  setClosing(closing: boolean): void {
+    if (this.closing === closing) return;
+    this.closing = closing;
+    this.Response = this.makeResponse();
+  }
+
   private makeResponse(): ResponseConstructor {
     const prototype = this.adopted !== null && !this.several ? this.adopted.response : null;
-    if (prototype === null && this.requestLimit === 0) return PyreServerResponse;
-    return responseConstructor(prototype ?? PyreServerResponse.prototype, this.requestLimit);
+    if (prototype === null && this.requestLimit === 0 && !this.closing) return PyreServerResponse;
+    return responseConstructor(prototype ?? PyreServerResponse.prototype, this.requestLimit, this.closing);
   }
 }

@@ -74,6 +74,17 @@ class Sockets implements ConnectionObserver {
     socket.connectionClosed();
   }
 
+  /**
+   * The server is closing: a response already made but not yet started says `Connection: close`
+   * (the engine closes its connection after it), as do those made from now on.
+   */
+  closing(): void {
+    for (const socket of this.open.values()) {
+      const response = socket._httpMessage;
+      if (response !== null && !response.headersSent) response.shouldKeepAlive = false;
+    }
+  }
+
   clientError(connection: number, code: string, reason: string, rawPacket: Buffer): void {
     const socket = this.of(connection);
     const message = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'Request timeout' : `Parse Error: ${reason}`;
@@ -166,6 +177,7 @@ export class Server extends EventEmitter {
   listen(...args: unknown[]): this {
     const { options, callback } = parseListenArguments(args);
     if (callback) this.once('listening', callback);
+    this.prototypes.setClosing(false);
     try {
       if ('path' in options) this.pipeName = options.path;
       this.native.listen(options);
@@ -194,8 +206,18 @@ export class Server extends EventEmitter {
     return this.native.address() ?? this.pipeName;
   }
 
+  /**
+   * As node's: stop accepting, close idle connections. Unlike node's, every response finished
+   * afterwards says `Connection: close` and its connection closes after it, so keep-alive
+   * clients move on without a reset and the server's 'close' follows the last response.
+   */
   close(callback?: (err?: Error) => void): this {
+    const wasListening = this.native.listening;
     this.native.close(callback);
+    if (wasListening) {
+      this.prototypes.setClosing(true);
+      this.sockets.closing();
+    }
     return this;
   }
 

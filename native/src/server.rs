@@ -269,7 +269,7 @@ impl Server {
                 if all {
                     c.pending_close = Some(Abort::Destroyed);
                     c.mark_dirty();
-                } else if c.is_idle() && !c.in_reuse_grace() {
+                } else if c.is_idle() && !c.in_reuse_grace() && !c.input_arriving() {
                     c.pending_close = Some(Abort::Closed);
                     c.mark_dirty();
                 }

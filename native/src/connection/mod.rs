@@ -307,21 +307,36 @@ impl Conn {
     }
 
     /// The server stopped listening. Requests already received are answered and no more are
-    /// read, except here: a request whose head has begun to arrive is read and answered, and a
-    /// connection that went idle less than REUSE_GRACE_MS ago waits that long for the client's
+    /// read, except here: a request that has begun to arrive (read, or waiting in the kernel) is
+    /// read and answered, and a connection that went idle less than REUSE_GRACE_MS ago (or whose
+    /// last response is not even sent yet) waits that long for the client's
     /// next request (both answered with Connection: close: the server is closing). Returns
     /// whether the connection now waits in such a grace.
     pub fn server_stopped(&mut self, now: u64) -> bool {
         let between = self.queue.is_empty() && matches!(self.body, BodyState::None) && !self.stop_parsing && !self.switch_pending;
-        if between && !self.unread().is_empty() {
+        if between && self.input_arriving() {
             return false;
         }
-        if between && self.unsent() == 0 && self.next_seq > 0 && now < self.idle_since + REUSE_GRACE_MS {
-            self.reuse_grace_until = self.idle_since + REUSE_GRACE_MS;
+        // A response complete but not sent yet is one the client has not seen: its grace starts now.
+        let idle_since = if self.unsent() > 0 { now } else { self.idle_since };
+        if between && self.next_seq > 0 && now < idle_since + REUSE_GRACE_MS {
+            self.reuse_grace_until = idle_since + REUSE_GRACE_MS;
             return true;
         }
         self.stop_reading_requests();
         false
+    }
+
+    /// Request bytes are buffered or already waiting in the kernel (a one-byte peek: only when
+    /// the server closes connections, never per request).
+    pub fn input_arriving(&self) -> bool {
+        if !self.unread().is_empty() {
+            return true;
+        }
+        let mut byte = 0u8;
+        // SAFETY: a one-byte peek into a stack byte; the data stays queued for the next read.
+        let n = unsafe { libc::recv(self.fd, (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+        n > 0
     }
 
     /// Waiting for a request the client may be about to send on it (server_stopped).
