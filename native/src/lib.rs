@@ -33,6 +33,7 @@ mod route;
 #[cfg_attr(test, allow(dead_code))]
 mod router;
 mod server;
+mod sys;
 mod uv;
 mod writer;
 
@@ -48,22 +49,22 @@ pub mod fuzzing {
     pub use crate::router::{Lookup, Param, Router};
 }
 
-use napi::sys;
+use napi::sys as napi_sys;
 use napi_args::{Args, BytesArg};
 
 use crate::connection::{split_token, Conn, ResponseHead};
 use crate::limits::Limits;
 
 /// Throws a JavaScript Error and returns nothing.
-unsafe fn throw(env: sys::napi_env, message: &str) -> sys::napi_value {
+unsafe fn throw(env: napi_sys::napi_env, message: &str) -> napi_sys::napi_value {
     let msg = std::ffi::CString::new(format!("pyre: {message}")).unwrap_or_default();
-    sys::napi_throw_error(env, ptr::null(), msg.as_ptr());
+    napi_sys::napi_throw_error(env, ptr::null(), msg.as_ptr());
     ptr::null_mut()
 }
 
-unsafe fn undefined(env: sys::napi_env) -> sys::napi_value {
+unsafe fn undefined(env: napi_sys::napi_env) -> napi_sys::napi_value {
     let mut v = ptr::null_mut();
-    sys::napi_get_undefined(env, &mut v);
+    napi_sys::napi_get_undefined(env, &mut v);
     v
 }
 
@@ -77,10 +78,10 @@ fn conn_of(token: f64) -> Option<(&'static mut Conn, u32)> {
 /// Runs `f` on the token's connection, turning its error into a thrown Error. A connection
 /// that is gone makes the call a no-op: the exchange already heard (or will hear) onAbort.
 unsafe fn on_conn(
-    env: sys::napi_env,
+    env: napi_sys::napi_env,
     token: f64,
-    f: impl FnOnce(&mut Conn, u32) -> Result<sys::napi_value, &'static str>,
-) -> sys::napi_value {
+    f: impl FnOnce(&mut Conn, u32) -> Result<napi_sys::napi_value, &'static str>,
+) -> napi_sys::napi_value {
     match conn_of(token) {
         None => undefined(env),
         Some((conn, seq)) => match f(conn, seq) {
@@ -90,7 +91,7 @@ unsafe fn on_conn(
     }
 }
 
-unsafe extern "C" fn server_create(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_create(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<2>::get(env, info);
     let limits = read_limits(&a, a.v[0]);
     let callbacks = match js::Callbacks::new(env, a.v[1]) {
@@ -98,13 +99,13 @@ unsafe extern "C" fn server_create(env: sys::napi_env, info: sys::napi_callback_
         Err(m) => return throw(env, &m),
     };
     let mut lp = ptr::null_mut();
-    sys::napi_get_uv_event_loop(env, &mut lp);
+    napi_sys::napi_get_uv_event_loop(env, &mut lp);
     let id = server::create_server(lp, limits, callbacks);
     a.u32_value(id)
 }
 
 /// Limits from a NativeLimits object; src/engine/options.ts has already checked each value.
-fn read_limits<const N: usize>(a: &Args<N>, obj: sys::napi_value) -> Limits {
+fn read_limits<const N: usize>(a: &Args<N>, obj: napi_sys::napi_value) -> Limits {
     let d = Limits::default();
     let n = |name: &str, default: u64| a.prop_f64(obj, name).map_or(default, |v| v.max(0.0) as u64);
     let b = |name: &str, default: bool| a.prop_bool(obj, name).unwrap_or(default);
@@ -127,19 +128,19 @@ fn read_limits<const N: usize>(a: &Args<N>, obj: sys::napi_value) -> Limits {
     }
 }
 
-unsafe extern "C" fn server_listen(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_listen(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<6>::get(env, info);
     let Some(server) = server::server(a.u32(0)) else { return throw(env, "unknown server") };
     let host = a.string(1);
     let port = a.u32(2) as u16;
     match server.listen(&host, port, a.f64(3) as i32, a.bool(4), a.bool(5)) {
         Ok(addr) => address_object(&a, addr),
-        Err((errno, syscall)) => throw_errno(&a, errno, syscall),
+        Err((error, syscall)) => throw_errno(&a, error, syscall),
     }
 }
 
 /// `{ address, family, port }` for a TCP address.
-unsafe fn address_object<const N: usize>(a: &Args<N>, addr: std::net::SocketAddr) -> sys::napi_value {
+unsafe fn address_object<const N: usize>(a: &Args<N>, addr: std::net::SocketAddr) -> napi_sys::napi_value {
     let obj = a.object();
     a.set_str(obj, "address", &addr.ip().to_string());
     a.set_str(obj, "family", if addr.is_ipv4() { "IPv4" } else { "IPv6" });
@@ -149,20 +150,20 @@ unsafe fn address_object<const N: usize>(a: &Args<N>, addr: std::net::SocketAddr
 
 /// serverListenFd(server, fd) -> { address, family, port }, or undefined for a unix socket:
 /// serve a socket this process was handed already listening.
-unsafe extern "C" fn server_listen_fd(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_listen_fd(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<2>::get(env, info);
     let Some(server) = server::server(a.u32(0)) else { return throw(env, "unknown server") };
-    match server.listen_fd(a.f64(1) as c_int) {
+    match server.listen_fd(a.f64(1) as sys::Socket) {
         Ok(Some(addr)) => address_object(&a, addr),
         Ok(None) => undefined(env),
-        Err((errno, syscall)) => throw_errno(&a, errno, syscall),
+        Err((error, syscall)) => throw_errno(&a, error, syscall),
     }
 }
 
 /// listenSocket(host, port, backlog, ipv6Only, reusePort) -> { fd, address, family, port }: a
 /// bound, listening TCP socket that no server here accepts on, for a supervisor to hand to the
 /// processes that serve it (see serverListenFd). Close-on-exec: a child gets it only when passed.
-unsafe extern "C" fn listen_socket(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn listen_socket(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<5>::get(env, info);
     match server::bind_tcp(&a.string(0), a.u32(1) as u16, a.f64(2) as i32, a.bool(3), a.bool(4)) {
         Ok((fd, addr)) => {
@@ -170,63 +171,64 @@ unsafe extern "C" fn listen_socket(env: sys::napi_env, info: sys::napi_callback_
             a.set_f64(obj, "fd", fd as f64);
             obj
         }
-        Err((errno, syscall)) => throw_errno(&a, errno, syscall),
+        Err((error, syscall)) => throw_errno(&a, error, syscall),
     }
 }
 
 /// requestsRead() -> requests read by every server of this thread so far.
-unsafe extern "C" fn requests_read(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn requests_read(env: napi_sys::napi_env, _info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let mut v = ptr::null_mut();
-    sys::napi_create_double(env, server::requests_read() as f64, &mut v);
+    napi_sys::napi_create_double(env, server::requests_read() as f64, &mut v);
     v
 }
 
 /// accessLog(fd, json): every server of this thread logs its responses to `fd` (common log
 /// format, or JSON lines); a negative fd stops the log.
-unsafe extern "C" fn access_log(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn access_log(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<2>::get(env, info);
     let fd = a.f64(0);
     let format = if a.bool(1) { access_log::Format::Json } else { access_log::Format::Common };
     let mut lp = ptr::null_mut();
-    sys::napi_get_uv_event_loop(env, &mut lp);
+    napi_sys::napi_get_uv_event_loop(env, &mut lp);
     server::set_access_log(lp, if fd < 0.0 { None } else { Some((fd as c_int, format)) });
     undefined(env)
 }
 
 /// accessLogFlush(): writes the access log's buffered lines now.
-unsafe extern "C" fn access_log_flush(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn access_log_flush(env: napi_sys::napi_env, _info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     server::flush_access_log();
     undefined(env)
 }
 
 /// serverListenUnix(server, path: Buffer, backlog, readableAll, writableAll)
-unsafe extern "C" fn server_listen_unix(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_listen_unix(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<5>::get(env, info);
     let Some(server) = server::server(a.u32(0)) else { return throw(env, "unknown server") };
     // The path comes as a Buffer (its UTF-8 bytes), so the slot's string decoding does not apply.
     let path = a.bytes(1, BytesArg::Head);
     match server.listen_unix(&path, a.f64(2) as i32, a.bool(3), a.bool(4)) {
         Ok(()) => undefined(env),
-        Err((errno, syscall)) => throw_errno(&a, errno, syscall),
+        Err((error, syscall)) => throw_errno(&a, error, syscall),
     }
 }
 
-/// Throws an Error carrying a failed system call's `errno` (negative, as libuv's) and `syscall`;
-/// src/engine/server.ts turns it into node's error.
-unsafe fn throw_errno<const N: usize>(a: &Args<N>, errno: c_int, syscall: &str) -> sys::napi_value {
+/// Throws an Error carrying a failed system call's `errno` (negative, libuv's number for it) and
+/// `syscall`; src/engine/server.ts turns it into node's error.
+unsafe fn throw_errno<const N: usize>(a: &Args<N>, error: sys::Error, syscall: &str) -> napi_sys::napi_value {
     let env = a.env;
+    let errno = error.uv_errno();
     let msg = std::ffi::CString::new(format!("{syscall} failed: errno {errno}")).unwrap_or_default();
     let mut text = ptr::null_mut();
-    sys::napi_create_string_utf8(env, msg.as_ptr(), msg.as_bytes().len() as isize, &mut text);
+    napi_sys::napi_create_string_utf8(env, msg.as_ptr(), msg.as_bytes().len() as isize, &mut text);
     let mut err = ptr::null_mut();
-    sys::napi_create_error(env, ptr::null_mut(), text, &mut err);
-    a.set_f64(err, "errno", -(errno as f64));
+    napi_sys::napi_create_error(env, ptr::null_mut(), text, &mut err);
+    a.set_f64(err, "errno", errno as f64);
     a.set_str(err, "syscall", syscall);
-    sys::napi_throw(env, err);
+    napi_sys::napi_throw(env, err);
     ptr::null_mut()
 }
 
-unsafe extern "C" fn server_stop_listening(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_stop_listening(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     if let Some(s) = server::server(a.u32(0)) {
         s.stop_listening();
@@ -234,7 +236,7 @@ unsafe extern "C" fn server_stop_listening(env: sys::napi_env, info: sys::napi_c
     undefined(env)
 }
 
-unsafe extern "C" fn server_close_idle(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_close_idle(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     if let Some(s) = server::server(a.u32(0)) {
         s.close_connections(false);
@@ -242,7 +244,7 @@ unsafe extern "C" fn server_close_idle(env: sys::napi_env, info: sys::napi_callb
     undefined(env)
 }
 
-unsafe extern "C" fn server_close_all(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_close_all(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     if let Some(s) = server::server(a.u32(0)) {
         s.close_connections(true);
@@ -250,12 +252,12 @@ unsafe extern "C" fn server_close_all(env: sys::napi_env, info: sys::napi_callba
     undefined(env)
 }
 
-unsafe extern "C" fn server_connection_count(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_connection_count(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     a.u32_value(server::server(a.u32(0)).map_or(0, |s| s.connection_count() as u32))
 }
 
-unsafe extern "C" fn server_set_limits(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_set_limits(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<2>::get(env, info);
     let Some(s) = server::server(a.u32(0)) else { return throw(env, "unknown server") };
     s.set_limits(read_limits(&a, a.v[1]));
@@ -263,7 +265,7 @@ unsafe extern "C" fn server_set_limits(env: sys::napi_env, info: sys::napi_callb
 }
 
 /// serverWatch(server, events): the connection events (server.rs `watch` bits) JavaScript hears of.
-unsafe extern "C" fn server_watch(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_watch(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<2>::get(env, info);
     if let Some(s) = server::server(a.u32(0)) {
         s.watching = a.u32(1);
@@ -271,7 +273,7 @@ unsafe extern "C" fn server_watch(env: sys::napi_env, info: sys::napi_callback_i
     undefined(env)
 }
 
-unsafe extern "C" fn server_destroy(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn server_destroy(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     server::destroy_server(a.u32(0));
     undefined(env)
@@ -320,7 +322,7 @@ unsafe fn with_head<T>(
 }
 
 /// respond(token, status, reason | undefined, head | blockId, body)
-unsafe extern "C" fn respond(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn respond(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<5>::get(env, info);
     on_conn(env, a.f64(0), |conn, seq| {
         let body = a.bytes(4, BytesArg::Body);
@@ -330,7 +332,7 @@ unsafe extern "C" fn respond(env: sys::napi_env, info: sys::napi_callback_info) 
 }
 
 /// writeHead(token, status, reason | undefined, head | blockId, contentLength)
-unsafe extern "C" fn write_head(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn write_head(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<5>::get(env, info);
     let length = a.f64(4);
     on_conn(env, a.f64(0), |conn, seq| {
@@ -341,7 +343,7 @@ unsafe extern "C" fn write_head(env: sys::napi_env, info: sys::napi_callback_inf
 }
 
 /// registerBlock(text) -> id: a header block checked once and named by number afterwards.
-unsafe extern "C" fn register_block(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn register_block(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     match blocks::register(a.bytes(0, BytesArg::Head).to_vec()) {
         Ok(id) => a.u32_value(id),
@@ -349,14 +351,14 @@ unsafe extern "C" fn register_block(env: sys::napi_env, info: sys::napi_callback
     }
 }
 
-unsafe extern "C" fn release_block(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn release_block(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     blocks::release(a.u32(0));
     undefined(env)
 }
 
 /// write(token, chunk) -> boolean
-unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn write(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<2>::get(env, info);
     match conn_of(a.f64(0)) {
         None => a.bool_value(false),
@@ -371,7 +373,7 @@ unsafe extern "C" fn write(env: sys::napi_env, info: sys::napi_callback_info) ->
 }
 
 /// end(token, chunk, trailers)
-unsafe extern "C" fn end(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn end(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<3>::get(env, info);
     on_conn(env, a.f64(0), |conn, seq| {
         let data = a.bytes(1, BytesArg::Body);
@@ -381,14 +383,14 @@ unsafe extern "C" fn end(env: sys::napi_env, info: sys::napi_callback_info) -> s
     })
 }
 
-unsafe extern "C" fn write_continue(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn write_continue(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     on_conn(env, a.f64(0), |conn, seq| conn.write_continue(seq).map(|_| undefined(env)))
 }
 
 /// headerText(token) -> the header fields as received, one string ("Name: value" lines joined
 /// by CRLF, Latin-1): one napi call, split in JavaScript only when someone reads the headers.
-unsafe extern "C" fn header_text(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn header_text(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     on_conn(env, a.f64(0), |conn, seq| {
         let (head, fields) = conn.headers(seq)?;
@@ -401,7 +403,7 @@ unsafe extern "C" fn header_text(env: sys::napi_env, info: sys::napi_callback_in
 }
 
 /// trailers(token) -> [name, value, ...] of a chunked body's trailer section.
-unsafe extern "C" fn trailers(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn trailers(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     on_conn(env, a.f64(0), |conn, seq| {
         let fields = chunked::trailer_fields(conn.trailers(seq)?).unwrap_or_default();
@@ -414,7 +416,7 @@ unsafe extern "C" fn trailers(env: sys::napi_env, info: sys::napi_callback_info)
     })
 }
 
-unsafe extern "C" fn pause(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn pause(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     if let Some((conn, _)) = conn_of(a.f64(0)) {
         conn.set_paused(true);
@@ -422,7 +424,7 @@ unsafe extern "C" fn pause(env: sys::napi_env, info: sys::napi_callback_info) ->
     undefined(env)
 }
 
-unsafe extern "C" fn resume(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn resume(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     if let Some((conn, _)) = conn_of(a.f64(0)) {
         conn.set_paused(false);
@@ -430,7 +432,7 @@ unsafe extern "C" fn resume(env: sys::napi_env, info: sys::napi_callback_info) -
     undefined(env)
 }
 
-unsafe extern "C" fn destroy(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn destroy(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     if let Some((conn, _)) = conn_of(a.f64(0)) {
         if conn.pending_close.is_none() {
@@ -443,7 +445,7 @@ unsafe extern "C" fn destroy(env: sys::napi_env, info: sys::napi_callback_info) 
 
 /// endConnection(token): no more requests are read on the token's connection; it closes once
 /// the responses owed are sent (node's `socket.end()` under a server).
-unsafe extern "C" fn end_connection(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn end_connection(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     if let Some((conn, _)) = conn_of(a.f64(0)) {
         conn.stop_reading_requests();
@@ -453,7 +455,7 @@ unsafe extern "C" fn end_connection(env: sys::napi_env, info: sys::napi_callback
 
 /// connectionWrite(token, data) -> boolean: bytes sent as-is, in the place of a refused
 /// request's answer; only while a 'clientError' listener runs (false otherwise).
-unsafe extern "C" fn connection_write(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn connection_write(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<2>::get(env, info);
     let written = match conn_of(a.f64(0)) {
         Some((conn, _)) => conn.write_refusal(&a.bytes(1, BytesArg::Body)),
@@ -463,7 +465,7 @@ unsafe extern "C" fn connection_write(env: sys::napi_env, info: sys::napi_callba
 }
 
 /// socketInfo(token) -> { remoteAddress, remotePort, remoteFamily, localAddress, localPort }
-unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn socket_info(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     let obj = a.object();
     if let Some((conn, _)) = conn_of(a.f64(0)) {
@@ -472,7 +474,7 @@ unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_in
             a.set_f64(obj, "remotePort", peer.port() as f64);
             a.set_str(obj, "remoteFamily", if peer.is_ipv4() { "IPv4" } else { "IPv6" });
         }
-        if let Some(local) = server::local_addr(conn.fd) {
+        if let Some(local) = sys::local_addr(conn.socket) {
             a.set_str(obj, "localAddress", &local.ip().to_string());
             a.set_f64(obj, "localPort", local.port() as f64);
         }
@@ -480,7 +482,7 @@ unsafe extern "C" fn socket_info(env: sys::napi_env, info: sys::napi_callback_in
     obj
 }
 
-type RawFn = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+type RawFn = unsafe extern "C" fn(napi_sys::napi_env, napi_sys::napi_callback_info) -> napi_sys::napi_value;
 
 const EXPORTS: &[(&str, RawFn)] = &[
     ("serverCreate", server_create),
@@ -524,7 +526,7 @@ pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Res
     unsafe {
         for &(name, f) in EXPORTS {
             let mut func = ptr::null_mut();
-            sys::napi_create_function(
+            napi_sys::napi_create_function(
                 env,
                 name.as_ptr().cast(),
                 name.len() as isize,
@@ -533,7 +535,7 @@ pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Res
                 &mut func,
             );
             let cname = std::ffi::CString::new(name).unwrap();
-            sys::napi_set_named_property(env, raw, cname.as_ptr(), func);
+            napi_sys::napi_set_named_property(env, raw, cname.as_ptr(), func);
         }
     }
     Ok(())

@@ -4,16 +4,16 @@
 
 use std::cell::UnsafeCell;
 use std::collections::{HashMap, HashSet};
-use std::ffi::CString;
 use std::hash::BuildHasherDefault;
 use std::mem::ManuallyDrop;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::os::raw::c_int;
 
 use crate::access_log::{AccessLog, Format};
 use crate::connection::{Abort, Conn};
 use crate::js::{Callbacks, Cb};
 use crate::limits::Limits;
+use crate::sys::{self, ErrorKind, ListenError};
 use crate::uv;
 
 /// Connections accepted per readable event on the listener before yielding to the loop.
@@ -52,12 +52,11 @@ pub struct Server {
 }
 
 struct Listener {
-    fd: c_int,
+    socket: sys::Socket,
     poll: *mut uv::Handle,
     /// A unix domain socket: its connections take no TCP options.
     unix: bool,
-    /// The socket file a path listener created, removed when it stops listening (as node does).
-    socket_file: Option<CString>,
+    socket_file: Option<sys::SocketFile>,
 }
 
 /// Everything the engine keeps on this thread. Node runs JavaScript and the loop on one
@@ -172,30 +171,19 @@ impl Server {
         backlog: i32,
         ipv6_only: bool,
         reuse_port: bool,
-    ) -> Result<SocketAddr, (c_int, &'static str)> {
-        let (fd, bound) = bind_tcp(host, port, backlog, ipv6_only, reuse_port)?;
-        self.start_listener(Listener { fd, poll: std::ptr::null_mut(), unix: false, socket_file: None });
+    ) -> Result<SocketAddr, ListenError> {
+        let (socket, bound) = bind_tcp(host, port, backlog, ipv6_only, reuse_port)?;
+        self.start_listener(Listener { socket, poll: std::ptr::null_mut(), unix: false, socket_file: None });
         Ok(bound)
     }
 
     /// Listens on a socket this process was handed already bound and listening (by a
     /// supervisor such as `pyre serve`'s primary, or systemd). The descriptor becomes the
     /// server's: stopping closes it. Returns its address; None for a unix domain socket.
-    pub fn listen_fd(&mut self, fd: c_int) -> Result<Option<SocketAddr>, (c_int, &'static str)> {
-        if get_int_opt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN)? != 1 {
-            return Err((libc::EINVAL, "listen"));
-        }
-        let unix = get_int_opt(fd, libc::SOL_SOCKET, libc::SO_DOMAIN)? == libc::AF_UNIX;
-        // SAFETY: fcntl on a descriptor the caller handed over.
-        unsafe {
-            let flags = libc::fcntl(fd, libc::F_GETFL);
-            if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
-                return Err((last_errno(), "fcntl"));
-            }
-            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-        }
-        self.start_listener(Listener { fd, poll: std::ptr::null_mut(), unix, socket_file: None });
-        Ok(if unix { None } else { local_addr(fd) })
+    pub fn listen_fd(&mut self, socket: sys::Socket) -> Result<Option<SocketAddr>, ListenError> {
+        let unix = sys::adopt_listener(socket)?;
+        self.start_listener(Listener { socket, poll: std::ptr::null_mut(), unix, socket_file: None });
+        Ok(if unix { None } else { sys::local_addr(socket) })
     }
 
     /// Listens on a unix domain socket: a file path, or (Linux) an abstract name starting with
@@ -206,16 +194,9 @@ impl Server {
         backlog: i32,
         readable_all: bool,
         writable_all: bool,
-    ) -> Result<(), (c_int, &'static str)> {
-        let mut access: libc::mode_t = 0;
-        if readable_all {
-            access |= libc::S_IRUSR | libc::S_IRGRP | libc::S_IROTH;
-        }
-        if writable_all {
-            access |= libc::S_IWUSR | libc::S_IWGRP | libc::S_IWOTH;
-        }
-        let (fd, socket_file) = bind_listen_unix(path, backlog, access)?;
-        self.start_listener(Listener { fd, poll: std::ptr::null_mut(), unix: true, socket_file });
+    ) -> Result<(), ListenError> {
+        let (socket, socket_file) = sys::listen_unix(path, backlog, readable_all, writable_all)?;
+        self.start_listener(Listener { socket, poll: std::ptr::null_mut(), unix: true, socket_file });
         Ok(())
     }
 
@@ -224,7 +205,7 @@ impl Server {
         listener.poll = uv::alloc_handle(uv::POLL, self as *mut Server as *mut _);
         // SAFETY: fresh handle on the main loop, data = this boxed server.
         unsafe {
-            uv::uv_poll_init(self.lp, listener.poll, listener.fd);
+            uv::uv_poll_init_socket(self.lp, listener.poll, listener.socket);
             uv::uv_poll_start(listener.poll, uv::READABLE, on_accept);
         }
         self.listener = Some(listener);
@@ -240,9 +221,9 @@ impl Server {
     pub fn stop_listening(&mut self) {
         self.stopped = true;
         if let Some(l) = self.listener.take() {
-            uv::close_with_fd(l.poll, l.fd);
-            if let Some(path) = l.socket_file {
-                remove_socket_file(&path);
+            uv::close_with_socket(l.poll, l.socket);
+            if let Some(file) = l.socket_file {
+                file.remove();
             }
         }
         // Requests already received are answered; no new ones are read, except on connections
@@ -308,38 +289,27 @@ impl Server {
     fn accept(&mut self) -> Vec<u32> {
         let mut announce = Vec::new();
         let Some(listener) = &self.listener else { return announce };
-        let listen_fd = listener.fd;
+        let listen_socket = listener.socket;
         let no_delay = self.limits.no_delay && !listener.unix;
         for _ in 0..ACCEPT_BATCH {
-            // SAFETY: sockaddr_storage is plain old data; accept4 fills at most `len` bytes.
-            let (fd, peer) = unsafe {
-                let mut storage: libc::sockaddr_storage = std::mem::zeroed();
-                let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-                let fd = libc::accept4(
-                    listen_fd,
-                    &mut storage as *mut _ as *mut libc::sockaddr,
-                    &mut len,
-                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                );
-                (fd, sockaddr_to_std(&storage))
-            };
-            if fd < 0 {
-                let e = last_errno();
-                // Out of descriptors: the listener would stay readable and spin the loop. Stop
-                // watching it until a connection closes (or the next sweep); the backlog waits.
-                if e == libc::EMFILE || e == libc::ENFILE || e == libc::ENOBUFS || e == libc::ENOMEM {
-                    self.pause_accepting();
+            let (socket, peer) = match sys::accept(listen_socket) {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors: the listener would stay readable and spin the loop. Stop
+                    // watching it until a connection closes (or the next sweep); the backlog waits.
+                    if e.kind() == ErrorKind::OutOfResources {
+                        self.pause_accepting();
+                    }
+                    // Would block: drained. Aborted and the like: that client is gone; next event.
+                    return announce;
                 }
-                // EAGAIN: drained. ECONNABORTED and the like: that client is gone; next event.
-                return announce;
-            }
+            };
             if self.limits.max_connections > 0 && self.conns.len() >= self.limits.max_connections {
-                // SAFETY: closing the socket we just accepted.
-                unsafe { libc::close(fd) };
+                sys::close(socket);
                 continue;
             }
             if no_delay {
-                set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+                sys::set_no_delay(socket);
             }
             let e = engine();
             let id = loop {
@@ -349,7 +319,7 @@ impl Server {
                     break id;
                 }
             };
-            let conn = Box::into_raw(Conn::new(id, fd, self as *mut Server, peer, self.now()));
+            let conn = Box::into_raw(Conn::new(id, socket, self as *mut Server, peer, self.now()));
             e.conns.insert(id, conn);
             self.conns.insert(id);
             // SAFETY: just allocated and registered.
@@ -572,312 +542,12 @@ pub fn bind_tcp(
     backlog: i32,
     ipv6_only: bool,
     reuse_port: bool,
-) -> Result<(c_int, SocketAddr), (c_int, &'static str)> {
-    let addr = resolve(host, port).ok_or((libc::EINVAL, "getaddrinfo"))?;
-    match bind_listen(addr, backlog, ipv6_only, reuse_port) {
-        Err((e, _)) if host == "::" && e == libc::EAFNOSUPPORT => {
-            bind_listen(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port), backlog, false, reuse_port)
+) -> Result<(sys::Socket, SocketAddr), ListenError> {
+    let addr = resolve(host, port).ok_or((sys::Error::invalid_input(), "getaddrinfo"))?;
+    match sys::listen_tcp(addr, backlog, ipv6_only, reuse_port) {
+        Err((e, _)) if host == "::" && e.kind() == ErrorKind::FamilyUnsupported => {
+            sys::listen_tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port), backlog, false, reuse_port)
         }
         other => other,
-    }
-}
-
-fn get_int_opt(fd: c_int, level: c_int, name: c_int) -> Result<c_int, (c_int, &'static str)> {
-    let mut value: c_int = 0;
-    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt into a live c_int with its size.
-    let rc = unsafe { libc::getsockopt(fd, level, name, &mut value as *mut c_int as *mut _, &mut len) };
-    if rc != 0 {
-        return Err((last_errno(), "getsockopt"));
-    }
-    Ok(value)
-}
-
-fn set_int_opt(fd: c_int, level: c_int, name: c_int, value: c_int) -> bool {
-    // SAFETY: setsockopt with a pointer to a live c_int and its size.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            &value as *const c_int as *const _,
-            std::mem::size_of::<c_int>() as libc::socklen_t,
-        ) == 0
-    }
-}
-
-fn bind_listen(
-    addr: SocketAddr,
-    backlog: i32,
-    ipv6_only: bool,
-    reuse_port: bool,
-) -> Result<(c_int, SocketAddr), (c_int, &'static str)> {
-    let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
-    // SAFETY: socket/bind/listen on a descriptor we own; it is closed on every error path.
-    unsafe {
-        let fd = libc::socket(family, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return Err((last_errno(), "socket"));
-        }
-        let fail = |syscall| {
-            let e = last_errno();
-            libc::close(fd);
-            Err((e, syscall))
-        };
-        set_int_opt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
-        if reuse_port && !set_int_opt(fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, 1) {
-            return fail("setsockopt");
-        }
-        if family == libc::AF_INET6 {
-            set_int_opt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, ipv6_only as c_int);
-        }
-        let (storage, len) = std_to_sockaddr(addr);
-        if libc::bind(fd, &storage as *const _ as *const libc::sockaddr, len) != 0 {
-            return fail("bind");
-        }
-        if libc::listen(fd, backlog.max(1)) != 0 {
-            return fail("listen");
-        }
-        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
-        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        libc::getsockname(fd, &mut storage as *mut _ as *mut libc::sockaddr, &mut len);
-        let bound = sockaddr_to_std(&storage).unwrap_or(addr);
-        Ok((fd, bound))
-    }
-}
-
-/// The sockaddr for a unix socket path. A leading NUL names an abstract socket (Linux): the name
-/// is every byte given. A file path must fit `sun_path` with its terminating NUL (107 bytes on
-/// Linux) and hold no NUL: longer paths are refused (EINVAL) rather than cut, as node 22 does.
-fn unix_sockaddr(path: &[u8]) -> Result<(libc::sockaddr_un, libc::socklen_t), c_int> {
-    // SAFETY: an all-zero sockaddr_un is valid.
-    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    let abstract_name = path.first() == Some(&0);
-    let room = if abstract_name { addr.sun_path.len() } else { addr.sun_path.len() - 1 };
-    if path.is_empty() || path.len() > room || (!abstract_name && path.contains(&0)) {
-        return Err(libc::EINVAL);
-    }
-    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    for (slot, &byte) in addr.sun_path.iter_mut().zip(path) {
-        *slot = byte as libc::c_char;
-    }
-    let header = std::mem::offset_of!(libc::sockaddr_un, sun_path);
-    let len = header + path.len() + usize::from(!abstract_name);
-    Ok((addr, len as libc::socklen_t))
-}
-
-/// Binds and listens on a unix socket; returns the descriptor and, for a file path, the file to
-/// remove when the listener stops. `access` mode bits are added to the socket file (node's
-/// readableAll/writableAll). A file this call created is removed again if a later step fails.
-fn bind_listen_unix(
-    path: &[u8],
-    backlog: i32,
-    access: libc::mode_t,
-) -> Result<(c_int, Option<CString>), (c_int, &'static str)> {
-    let (addr, len) = unix_sockaddr(path).map_err(|e| (e, "bind"))?;
-    let socket_file = if path[0] == 0 { None } else { Some(CString::new(path).map_err(|_| (libc::EINVAL, "bind"))?) };
-    // SAFETY: socket/bind/chmod/listen on a descriptor we own and a NUL-terminated path; the
-    // descriptor is closed (and a created file removed) on every error path.
-    unsafe {
-        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return Err((last_errno(), "socket"));
-        }
-        if libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len) != 0 {
-            let e = last_errno();
-            libc::close(fd);
-            // A missing directory is reported as EACCES, as libuv (and so node) reports it.
-            return Err((if e == libc::ENOENT { libc::EACCES } else { e }, "bind"));
-        }
-        let fail = |syscall| {
-            let e = last_errno();
-            libc::close(fd);
-            if let Some(file) = &socket_file {
-                remove_socket_file(file);
-            }
-            Err((e, syscall))
-        };
-        if let (Some(file), true) = (&socket_file, access != 0) {
-            let mut stat: libc::stat = std::mem::zeroed();
-            if libc::stat(file.as_ptr(), &mut stat) != 0 {
-                return fail("stat");
-            }
-            if stat.st_mode & access != access && libc::chmod(file.as_ptr(), (stat.st_mode | access) & 0o7777) != 0 {
-                return fail("chmod");
-            }
-        }
-        if libc::listen(fd, backlog.max(1)) != 0 {
-            return fail("listen");
-        }
-        Ok((fd, socket_file))
-    }
-}
-
-fn remove_socket_file(path: &CString) {
-    // SAFETY: unlink with a NUL-terminated path; a file already gone is fine.
-    unsafe { libc::unlink(path.as_ptr()) };
-}
-
-fn last_errno() -> c_int {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
-
-pub fn sockaddr_to_std(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
-    match storage.ss_family as c_int {
-        libc::AF_INET => {
-            // SAFETY: the family says this storage holds a sockaddr_in.
-            let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in) };
-            Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr))), u16::from_be(a.sin_port)))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the family says this storage holds a sockaddr_in6.
-            let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in6) };
-            Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(a.sin6_addr.s6_addr)), u16::from_be(a.sin6_port)))
-        }
-        _ => None,
-    }
-}
-
-fn std_to_sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: zeroed sockaddr_storage is valid; we write the variant that matches the family.
-    unsafe {
-        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
-        match addr {
-            SocketAddr::V4(a) => {
-                let s = &mut *(&mut storage as *mut _ as *mut libc::sockaddr_in);
-                s.sin_family = libc::AF_INET as libc::sa_family_t;
-                s.sin_port = a.port().to_be();
-                s.sin_addr.s_addr = u32::from(*a.ip()).to_be();
-                (storage, std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t)
-            }
-            SocketAddr::V6(a) => {
-                let s = &mut *(&mut storage as *mut _ as *mut libc::sockaddr_in6);
-                s.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-                s.sin6_port = a.port().to_be();
-                s.sin6_addr.s6_addr = a.ip().octets();
-                s.sin6_scope_id = a.scope_id();
-                (storage, std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t)
-            }
-        }
-    }
-}
-
-/// The local address of a connected socket.
-pub fn local_addr(fd: c_int) -> Option<SocketAddr> {
-    // SAFETY: getsockname fills at most `len` bytes of the zeroed storage.
-    unsafe {
-        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
-        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        if libc::getsockname(fd, &mut storage as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
-            return None;
-        }
-        sockaddr_to_std(&storage)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-    use std::path::PathBuf;
-
-    /// A fresh directory for one test's socket files, removed when dropped.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> TempDir {
-            let dir = std::env::temp_dir().join(format!("pyre-unix-{}-{name}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-        fn path(&self, file: &str) -> PathBuf {
-            self.0.join(file)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn bytes(path: &std::path::Path) -> &[u8] {
-        path.as_os_str().as_encoded_bytes()
-    }
-
-    #[test]
-    fn unix_sockaddr_lengths() {
-        let header = std::mem::offset_of!(libc::sockaddr_un, sun_path);
-        let (addr, len) = unix_sockaddr(b"/run/app.sock").unwrap();
-        assert_eq!(addr.sun_family as c_int, libc::AF_UNIX);
-        assert_eq!(len as usize, header + 13 + 1, "a file path is sent with its NUL");
-        let (_, len) = unix_sockaddr(b"\0name").unwrap();
-        assert_eq!(len as usize, header + 5, "an abstract name is exactly its bytes");
-        assert!(unix_sockaddr(&[b'a'; 107]).is_ok());
-        assert_eq!(unix_sockaddr(&[b'a'; 108]).unwrap_err(), libc::EINVAL, "no room for the NUL");
-        assert!(unix_sockaddr(&[0; 108]).is_ok());
-        assert_eq!(unix_sockaddr(b"").unwrap_err(), libc::EINVAL);
-        assert_eq!(unix_sockaddr(b"/tmp/a\0b").unwrap_err(), libc::EINVAL);
-    }
-
-    #[test]
-    fn binds_a_path_that_accepts_connections_and_refuses_a_taken_path() {
-        let dir = TempDir::new("bind");
-        let path = dir.path("s.sock");
-        let (fd, file) = bind_listen_unix(bytes(&path), 16, 0).unwrap();
-        assert_eq!(file.as_deref().map(|f| f.to_bytes()), Some(bytes(&path)));
-        std::os::unix::net::UnixStream::connect(&path).unwrap();
-        assert_eq!(bind_listen_unix(bytes(&path), 16, 0).unwrap_err(), (libc::EADDRINUSE, "bind"));
-        // SAFETY: closing the descriptor bind_listen_unix returned.
-        unsafe { libc::close(fd) };
-        assert!(path.exists(), "closing the socket leaves the file: the listener removes it");
-        remove_socket_file(file.as_ref().unwrap());
-        assert!(!path.exists());
-    }
-
-    #[test]
-    fn a_missing_directory_is_eacces_as_in_node() {
-        let dir = TempDir::new("missing");
-        assert_eq!(bind_listen_unix(bytes(&dir.path("nope/s.sock")), 16, 0).unwrap_err(), (libc::EACCES, "bind"));
-    }
-
-    #[test]
-    fn a_regular_file_at_the_path_is_kept() {
-        let dir = TempDir::new("file");
-        let path = dir.path("taken");
-        std::fs::write(&path, "data").unwrap();
-        assert_eq!(bind_listen_unix(bytes(&path), 16, 0).unwrap_err(), (libc::EADDRINUSE, "bind"));
-        assert_eq!(std::fs::read(&path).unwrap(), b"data");
-    }
-
-    #[test]
-    fn access_bits_are_added_to_the_socket_file() {
-        let dir = TempDir::new("mode");
-        let mode_with = |file: &str, access: libc::mode_t| {
-            let path = dir.path(file);
-            let (fd, _) = bind_listen_unix(bytes(&path), 16, access).unwrap();
-            // SAFETY: closing the descriptor bind_listen_unix returned.
-            unsafe { libc::close(fd) };
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777
-        };
-        let plain = mode_with("plain.sock", 0);
-        let everyone_writes = libc::S_IWUSR | libc::S_IWGRP | libc::S_IWOTH;
-        assert_eq!(mode_with("w.sock", everyone_writes), plain | 0o222);
-        let everyone_reads = libc::S_IRUSR | libc::S_IRGRP | libc::S_IROTH;
-        assert_eq!(mode_with("r.sock", everyone_reads), plain | 0o444);
-    }
-
-    #[test]
-    fn abstract_names_leave_no_file_and_are_exclusive() {
-        let name = format!("\0pyre-test-{}", std::process::id());
-        let (fd, file) = bind_listen_unix(name.as_bytes(), 16, 0).unwrap();
-        assert!(file.is_none());
-        // Bound with the name's exact length, as libuv >= 1.48 (node 22) binds and connects.
-        use std::os::linux::net::SocketAddrExt;
-        let exact = std::os::unix::net::SocketAddr::from_abstract_name(&name.as_bytes()[1..]).unwrap();
-        std::os::unix::net::UnixStream::connect_addr(&exact).unwrap();
-        assert_eq!(bind_listen_unix(name.as_bytes(), 16, 0).unwrap_err(), (libc::EADDRINUSE, "bind"));
-        // SAFETY: closing the descriptor bind_listen_unix returned.
-        unsafe { libc::close(fd) };
     }
 }

@@ -3,6 +3,8 @@
 
 use std::os::raw::{c_int, c_void};
 
+use crate::sys;
+
 pub type Loop = napi::sys::uv_loop_s;
 
 /// Opaque libuv handle; memory is allocated with `handle_size()` and freed in its close callback.
@@ -27,7 +29,8 @@ extern "C" {
     fn uv_handle_size(kind: c_int) -> usize;
     fn uv_handle_set_data(handle: *mut Handle, data: *mut c_void);
     fn uv_handle_get_data(handle: *const Handle) -> *mut c_void;
-    pub fn uv_poll_init(lp: *mut Loop, handle: *mut Handle, fd: c_int) -> c_int;
+    /// A socket (a descriptor on unix, a `SOCKET` on Windows): libuv's portable poll set-up.
+    pub fn uv_poll_init_socket(lp: *mut Loop, handle: *mut Handle, socket: sys::Socket) -> c_int;
     pub fn uv_poll_start(handle: *mut Handle, events: c_int, cb: PollCb) -> c_int;
     pub fn uv_poll_stop(handle: *mut Handle) -> c_int;
     pub fn uv_timer_init(lp: *mut Loop, handle: *mut Handle) -> c_int;
@@ -59,23 +62,28 @@ pub fn data<T>(handle: *const Handle) -> *mut T {
     unsafe { uv_handle_get_data(handle) as *mut T }
 }
 
-unsafe extern "C" fn free_handle(handle: *mut Handle) {
+/// Frees a handle's memory, from its close callback (libuv is done with it).
+pub unsafe fn free_handle(handle: *mut Handle) {
     libc::free(handle as *mut c_void);
+}
+
+unsafe extern "C" fn on_close_free(handle: *mut Handle) {
+    free_handle(handle);
 }
 
 /// Closes a handle and frees its memory once libuv is done with it.
 pub fn close_and_free(handle: *mut Handle) {
     // SAFETY: the handle was initialised on the loop and is closed exactly once by its owner.
-    unsafe { uv_close(handle, free_handle) }
+    unsafe { uv_close(handle, on_close_free) }
 }
 
-/// Stops a poll handle, closes its file descriptor at once (as libuv does for its own TCP
-/// handles: a stopped handle no longer watches it), and frees the handle once libuv lets go.
-pub fn close_with_fd(handle: *mut Handle, fd: c_int) {
-    // SAFETY: the handle is live and closed exactly once; the fd is ours.
+/// Stops a poll handle, closes its socket at once (as libuv does for its own TCP handles: a
+/// stopped handle no longer watches it), and frees the handle once libuv lets go.
+pub fn close_with_socket(handle: *mut Handle, socket: sys::Socket) {
+    // SAFETY: the handle is live and closed exactly once; the socket is ours.
     unsafe {
         uv_poll_stop(handle);
-        libc::close(fd);
-        uv_close(handle, free_handle);
+        sys::close(socket);
+        uv_close(handle, on_close_free);
     }
 }

@@ -1,19 +1,20 @@
 //! The read side: one read per readable event, heads parsed and dispatched to JavaScript,
 //! request bodies (by length, chunked, or raw after an upgrade) delivered in order.
 
-use std::os::raw::c_int;
+use std::mem::MaybeUninit;
 
-use super::{errno, token, Abort, BodyState, Conn, Refusal, LINGER_MS, MAX_READ, MIN_READ, SEQ_MASK};
+use super::{token, Abort, BodyState, Conn, Refusal, LINGER_MS, MAX_READ, MIN_READ, SEQ_MASK};
 use crate::chunked::{ChunkError, Decoder};
 use crate::exchange::{Exchange, Response};
 use crate::js::Cb;
 use crate::parser::{self, Framing};
 use crate::server::watch;
+use crate::sys::{self, ErrorKind};
 use crate::writer;
 
 impl Conn {
-    /// One read. Returns false on EOF or error (the caller decides how to close).
-    pub(super) fn read_some(&mut self) -> Result<usize, c_int> {
+    /// One read: how many bytes arrived (0 on EOF), or the error (the caller decides how to close).
+    pub(super) fn read_some(&mut self) -> Result<usize, sys::Error> {
         if self.in_pos > 0 && self.in_pos >= self.inbuf.len() / 2 {
             self.inbuf.drain(..self.in_pos);
             self.in_pos = 0;
@@ -23,22 +24,16 @@ impl Conn {
             self.inbuf.reserve(self.read_size);
         }
         let room = self.inbuf.capacity() - len;
-        // SAFETY: reading into the vector's spare capacity, then committing exactly what the
-        // kernel wrote. recv, not read: the socket call skips the file layer's work.
-        let n = unsafe {
-            let n = libc::recv(self.fd, self.inbuf.as_mut_ptr().add(len).cast(), room, 0);
-            if n > 0 {
-                self.inbuf.set_len(len + n as usize);
-            }
-            n
-        };
-        if n < 0 {
-            return Err(errno());
-        }
-        if n as usize == room && self.read_size < MAX_READ {
+        // SAFETY: the vector's spare capacity, `room` bytes after its `len` initialised ones.
+        let spare = unsafe { std::slice::from_raw_parts_mut(self.inbuf.as_mut_ptr().add(len).cast::<MaybeUninit<u8>>(), room) };
+        // recv, not read: the socket call skips the file layer's work.
+        let n = sys::recv(self.socket, spare)?;
+        // SAFETY: recv initialised the first n bytes of the spare capacity.
+        unsafe { self.inbuf.set_len(len + n) };
+        if n == room && self.read_size < MAX_READ {
             self.read_size *= 2;
         }
-        Ok(n as usize)
+        Ok(n)
     }
 
     /// The socket is readable.
@@ -64,17 +59,19 @@ impl Conn {
                 drop(_scope);
                 self.after_js();
             }
-            Err(e) if e == libc::EAGAIN || e == libc::EWOULDBLOCK || e == libc::EINTR => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
             Err(_) => self.close(Abort::Closed),
         }
     }
 
     pub(super) fn drain_linger(&mut self, since: u64) {
-        let mut scratch = [0u8; 4096];
-        // SAFETY: plain read into a stack buffer.
-        let n = unsafe { libc::recv(self.fd, scratch.as_mut_ptr().cast(), scratch.len(), 0) };
+        let mut scratch = [MaybeUninit::<u8>::uninit(); 4096];
+        let finished = match sys::recv(self.socket, &mut scratch) {
+            Ok(n) => n == 0,
+            Err(e) => e.kind() != ErrorKind::WouldBlock,
+        };
         let expired = self.server().now() >= since + LINGER_MS;
-        if n == 0 || (n < 0 && errno() != libc::EAGAIN) || expired {
+        if finished || expired {
             self.close(Abort::Closed);
         }
     }

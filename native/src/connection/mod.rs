@@ -11,6 +11,7 @@ use crate::exchange::Exchange;
 use crate::js::Cb;
 use crate::parser;
 use crate::server::{watch, Server};
+use crate::sys::{self, ErrorKind};
 use crate::uv;
 
 mod input;
@@ -70,7 +71,7 @@ pub type CallResult<T> = Result<T, &'static str>;
 
 pub struct Conn {
     pub id: u32,
-    pub fd: c_int,
+    pub socket: sys::Socket,
     pub server: *mut Server,
     poll: *mut uv::Handle,
     events: c_int,
@@ -141,10 +142,10 @@ pub fn split_token(token: f64) -> (u32, u32) {
 }
 
 impl Conn {
-    pub fn new(id: u32, fd: c_int, server: *mut Server, peer: Option<SocketAddr>, now: u64) -> Box<Conn> {
+    pub fn new(id: u32, socket: sys::Socket, server: *mut Server, peer: Option<SocketAddr>, now: u64) -> Box<Conn> {
         Box::new(Conn {
             id,
-            fd,
+            socket,
             server,
             poll: std::ptr::null_mut(),
             events: 0,
@@ -190,7 +191,7 @@ impl Conn {
     pub fn start(&mut self, lp: *mut uv::Loop) -> bool {
         self.poll = uv::alloc_handle(uv::POLL, self as *mut Conn as *mut _);
         // SAFETY: fresh handle on the main loop; `self` is boxed and freed only in on_closed.
-        if unsafe { uv::uv_poll_init(lp, self.poll, self.fd) } != 0 {
+        if unsafe { uv::uv_poll_init_socket(lp, self.poll, self.socket) } != 0 {
             uv::close_and_free(self.poll);
             self.poll = std::ptr::null_mut();
             return false;
@@ -270,24 +271,21 @@ impl Conn {
     /// Writes what is buffered. Errors mark the connection for closing.
     pub fn flush(&mut self) {
         while self.out_pos < self.out.len() {
-            let rest = &self.out[self.out_pos..];
-            // SAFETY: plain send from our buffer. send, not write: the socket call skips the file
-            // layer's work, and MSG_NOSIGNAL keeps a reset peer from raising SIGPIPE.
-            let n = unsafe { libc::send(self.fd, rest.as_ptr().cast(), rest.len(), libc::MSG_NOSIGNAL) };
-            if n > 0 {
-                self.out_pos += n as usize;
+            // send, not write: the socket call skips the file layer's work.
+            let sent = sys::send(self.socket, &self.out[self.out_pos..]);
+            if let Ok(n @ 1..) = sent {
+                self.out_pos += n;
                 continue;
             }
-            let e = errno();
-            if n < 0 && e == libc::EINTR {
-                continue;
+            match sent.map_err(|e| e.kind()) {
+                Err(ErrorKind::Interrupted) => continue,
+                Err(ErrorKind::WouldBlock) => break,
+                _ => {
+                    self.pending_close = Some(Abort::Closed);
+                    self.mark_dirty();
+                    return;
+                }
             }
-            if n < 0 && (e == libc::EAGAIN || e == libc::EWOULDBLOCK) {
-                break;
-            }
-            self.pending_close = Some(Abort::Closed);
-            self.mark_dirty();
-            return;
         }
         if self.out_pos == self.out.len() {
             self.out.clear();
@@ -333,10 +331,7 @@ impl Conn {
         if !self.unread().is_empty() {
             return true;
         }
-        let mut byte = 0u8;
-        // SAFETY: a one-byte peek into a stack byte; the data stays queued for the next read.
-        let n = unsafe { libc::recv(self.fd, (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
-        n > 0
+        sys::has_input(self.socket)
     }
 
     /// Waiting for a request the client may be about to send on it (server_stopped).
@@ -430,8 +425,7 @@ impl Conn {
             return self.close(Abort::Closed);
         }
         self.abort_queued(Abort::Closed);
-        // SAFETY: shutting down our own socket's write side.
-        unsafe { libc::shutdown(self.fd, libc::SHUT_WR) };
+        sys::shutdown_write(self.socket);
         self.lingering_since = Some(self.server().now());
         self.update_poll();
     }
@@ -452,17 +446,16 @@ impl Conn {
         crate::server::forget_conn(self);
         if self.poll.is_null() {
             // Never started: nothing of libuv's to wait for.
+            sys::close(self.socket);
             // SAFETY: the box was leaked by the server on accept and is no longer registered.
-            unsafe {
-                libc::close(self.fd);
-                drop(Box::from_raw(self as *mut Conn));
-            }
+            unsafe { drop(Box::from_raw(self as *mut Conn)) };
             return;
         }
-        // SAFETY: the handle is live; on_closed frees it and this connection.
+        // SAFETY: the handle is live; on_closed frees it and this connection. The socket may be
+        // closed as soon as its poll handle is stopped.
         unsafe {
             uv::uv_poll_stop(self.poll);
-            libc::close(self.fd);
+            sys::close(self.socket);
             uv::uv_close(self.poll, on_closed);
         }
         self.poll = std::ptr::null_mut();
@@ -495,10 +488,6 @@ impl Conn {
     }
 }
 
-fn errno() -> c_int {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
 unsafe extern "C" fn on_poll(handle: *mut uv::Handle, status: c_int, events: c_int) {
     let conn = uv::data::<Conn>(handle);
     // SAFETY: the handle's data is its live connection (freed only in on_closed).
@@ -523,5 +512,5 @@ unsafe extern "C" fn on_poll(handle: *mut uv::Handle, status: c_int, events: c_i
 
 unsafe extern "C" fn on_closed(handle: *mut uv::Handle) {
     drop(Box::from_raw(uv::data::<Conn>(handle)));
-    libc::free(handle.cast());
+    uv::free_handle(handle);
 }
