@@ -5,15 +5,17 @@
 //   node scripts/platforms/build.js --list                      the triples buildable here
 //
 // Each binary is written as DIR/pyre.<suffix>.node (the name its platform package carries and the
-// loader looks for). Builds go to native/target/platforms/, apart from the development build.
+// loader looks for). Builds go to a cargo target directory in the tools cache, apart from the
+// development build: a fresh clone (CI's) rebuilds only the crate itself, not std and the deps.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { TARGETS, target } = require('./targets');
+const { buildableHere, target } = require('./targets');
+const { CACHE } = require('./tools');
 
 const root = path.join(__dirname, '..', '..');
-const TARGET_DIR = path.join(root, 'native', 'target', 'platforms');
+const TARGET_DIR = path.join(CACHE, 'target');
 
 /** The cdylib's file name as the linker writes it for a target. */
 function artifactName(triple) {
@@ -30,7 +32,7 @@ function targetEnv(triple, key) {
 /** Builds one target; returns the path of the .node file written into outDir. */
 function buildTarget(triple, outDir = path.join(root, 'native')) {
   const t = target(triple);
-  if (!t.toolchain) throw new Error(`${triple} is built on its own runner by the hosted CI, not here`);
+  if (!t.hosts.includes(process.platform)) throw new Error(`${triple} is built on ${t.hosts.join(' or ')} (the hosted CI's runners), not on ${process.platform}`);
   const chain = t.toolchain();
   const env = { ...process.env, CARGO_TARGET_DIR: TARGET_DIR };
   if (chain.rustc) env.RUSTC = chain.rustc;
@@ -52,12 +54,7 @@ function buildTarget(triple, outDir = path.join(root, 'native')) {
   return out;
 }
 
-/** The triples this machine builds. */
-function buildableHere() {
-  return TARGETS.filter((t) => t.toolchain).map((t) => t.triple);
-}
-
-module.exports = { buildTarget, buildableHere };
+module.exports = { buildTarget };
 
 if (require.main === module) {
   const argv = process.argv.slice(2);

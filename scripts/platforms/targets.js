@@ -1,10 +1,15 @@
 // Every platform Pyre ships a binary for: its Rust target, the npm platform package that carries
-// the binary (`pyre-http-<suffix>`, with the os/cpu/libc fields npm selects it by), and, for the
-// targets built on this machine, how (`toolchain()` installs what the build needs and returns the
-// cargo set-up). Targets without `toolchain` are built only on the hosted CI's native runners
-// (.github/workflows/platforms.yml).
+// the binary (`pyre-http-<suffix>`, with the os/cpu/libc fields npm selects it by), the systems
+// that build it (`hosts`, process.platform values) and how (`toolchain()` installs what the build
+// needs and returns the cargo set-up). The Linux targets are all built on Linux x64, as here; the
+// others on their own hosted runners (.github/workflows/platforms.yml).
 'use strict';
 const tools = require('./tools');
+
+/** rustup's toolchain of the host, with its default linker. */
+function native() {
+  return { cargo: 'cargo' };
+}
 
 /** The cargo set-up for a `-Zbuild-std` target: Debian's 1.96 compiler (rustup's cannot fetch other targets' std here). */
 function buildStd(linker, rustflags = []) {
@@ -20,35 +25,33 @@ function muslFlags(gcc, name) {
 const TARGETS = [
   {
     triple: 'x86_64-unknown-linux-gnu', suffix: 'linux-x64-gnu', os: 'linux', cpu: 'x64', libc: 'glibc',
-    floor: 'glibc 2.17',
+    hosts: ['linux'], floor: 'glibc 2.17',
     // rustup's own std, linked by napi-rs's gcc against a glibc 2.17 sysroot.
     toolchain: () => ({ cargo: 'cargo', linker: tools.ensure('glibc217-x64') }),
   },
   {
     triple: 'aarch64-unknown-linux-gnu', suffix: 'linux-arm64-gnu', os: 'linux', cpu: 'arm64', libc: 'glibc',
-    floor: 'glibc 2.17',
+    hosts: ['linux'], floor: 'glibc 2.17',
     toolchain: () => buildStd(tools.ensure('glibc217-arm64')),
   },
   {
     triple: 'x86_64-unknown-linux-musl', suffix: 'linux-x64-musl', os: 'linux', cpu: 'x64', libc: 'musl',
-    floor: 'musl 1.2 (libgcc_s.so.1 beside it, as Alpine has)',
-    toolchain: () => {
-      const gcc = tools.ensure('musl');
-      return buildStd(gcc, muslFlags('gcc', 'x86_64'));
-    },
+    hosts: ['linux'], floor: 'musl 1.2 (libgcc_s.so.1 beside it, as Alpine has)',
+    toolchain: () => buildStd(tools.ensure('musl'), muslFlags('gcc', 'x86_64')),
   },
   {
     triple: 'aarch64-unknown-linux-musl', suffix: 'linux-arm64-musl', os: 'linux', cpu: 'arm64', libc: 'musl',
-    floor: 'musl 1.2 (libgcc_s.so.1 beside it, as Alpine has)',
+    hosts: ['linux'], floor: 'musl 1.2 (libgcc_s.so.1 beside it, as Alpine has)',
     // No Debian 12 package has an arm64 musl-gcc: the arm64 gcc with Debian 13's arm64 musl (see tools.js).
     toolchain: () => {
       const gcc = tools.ensure('aarch64');
       return buildStd(tools.muslArm64Gcc(), muslFlags(gcc, 'aarch64'));
     },
   },
-  { triple: 'x86_64-pc-windows-msvc', suffix: 'win32-x64', os: 'win32', cpu: 'x64', floor: 'Windows 10' },
-  { triple: 'x86_64-apple-darwin', suffix: 'darwin-x64', os: 'darwin', cpu: 'x64', floor: 'macOS 10.13' },
-  { triple: 'aarch64-apple-darwin', suffix: 'darwin-arm64', os: 'darwin', cpu: 'arm64', floor: 'macOS 11' },
+  // Built by the hosted CI on their own systems, with rustup's default toolchain there.
+  { triple: 'x86_64-pc-windows-msvc', suffix: 'win32-x64', os: 'win32', cpu: 'x64', hosts: ['win32'], floor: 'Windows 10', toolchain: native },
+  { triple: 'x86_64-apple-darwin', suffix: 'darwin-x64', os: 'darwin', cpu: 'x64', hosts: ['darwin'], floor: 'macOS 10.12', toolchain: native },
+  { triple: 'aarch64-apple-darwin', suffix: 'darwin-arm64', os: 'darwin', cpu: 'arm64', hosts: ['darwin'], floor: 'macOS 11', toolchain: native },
 ];
 
 /** The target of a Rust triple, or an error naming the known ones. */
@@ -65,4 +68,9 @@ function platformPackages() {
   return [...seen.values()];
 }
 
-module.exports = { TARGETS, target, platformPackages };
+/** The triples this system builds. */
+function buildableHere() {
+  return TARGETS.filter((t) => t.hosts.includes(process.platform)).map((t) => t.triple);
+}
+
+module.exports = { TARGETS, target, platformPackages, buildableHere };

