@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::os::raw::c_int;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::sys::{self, ErrorKind};
 use crate::uv;
 use crate::writer::{civil_from_days, push_decimal};
 
@@ -127,26 +128,20 @@ impl AccessLog {
         let mut waited_ms = 0;
         while done < self.buf.len() {
             let piece = line_piece(&self.buf[done..]);
-            // SAFETY: write from our own buffer to the descriptor the caller handed over.
-            let n = unsafe { libc::write(self.fd, self.buf[done..].as_ptr().cast(), piece) };
-            if n > 0 {
-                done += n as usize;
-                continue;
-            }
-            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-            if n < 0 && e == libc::EINTR {
-                continue;
-            }
-            if n < 0 && e == libc::EAGAIN && all && waited_ms < 1000 {
-                let mut pfd = libc::pollfd { fd: self.fd, events: libc::POLLOUT, revents: 0 };
-                // SAFETY: poll on one live pollfd.
-                unsafe { libc::poll(&mut pfd, 1, 50) };
-                waited_ms += 50;
-                continue;
-            }
-            if n < 0 && e != libc::EAGAIN {
+            match sys::write_output(self.fd, &self.buf[done..done + piece]) {
+                Ok(n) if n > 0 => {
+                    done += n;
+                    continue;
+                }
+                Err(ErrorKind::Interrupted) => continue,
+                Err(ErrorKind::WouldBlock) if all && waited_ms < 1000 => {
+                    sys::wait_output(self.fd, 50);
+                    waited_ms += 50;
+                    continue;
+                }
+                Ok(_) | Err(ErrorKind::WouldBlock) => {}
                 // The output is gone (closed pipe, full disk): nothing can be done with the lines.
-                done = self.buf.len();
+                _ => done = self.buf.len(),
             }
             break;
         }

@@ -1,5 +1,7 @@
-//! The few libuv calls the engine needs. The symbols resolve from the `node` binary when the
-//! addon loads, so the engine's sockets live on Node's own event loop, on the main thread.
+//! The few libuv calls the engine needs, from the libuv inside the `node` binary, so the
+//! engine's sockets live on Node's own event loop, on the main thread. How the symbols are
+//! reached is the platform's (`sys::host_functions!`): by the dynamic linker on unix, looked up
+//! in the running executable on Windows.
 
 use std::os::raw::{c_int, c_void};
 
@@ -25,7 +27,7 @@ pub const POLL: c_int = 8;
 pub const PREPARE: c_int = 9;
 pub const TIMER: c_int = 13;
 
-extern "C" {
+sys::host_functions! {
     fn uv_handle_size(kind: c_int) -> usize;
     fn uv_handle_set_data(handle: *mut Handle, data: *mut c_void);
     fn uv_handle_get_data(handle: *const Handle) -> *mut c_void;

@@ -48,6 +48,13 @@ const TARGETS = [
       return buildStd(tools.muslArm64Gcc(), muslFlags(gcc, 'aarch64'));
     },
   },
+  {
+    triple: 'x86_64-pc-windows-gnu', suffix: 'win32-x64', os: 'win32', cpu: 'x64',
+    hosts: ['linux'], floor: 'Windows 10 (x64)',
+    // Debian's compiler builds std for the target and mingw-w64 links it. A mingw DLL loads in
+    // the MSVC-built node.exe (Node-API is a C ABI); it imports nothing from node.exe.
+    toolchain: () => ({ ...buildStd(tools.ensure('mingw')), env: { LIBNODE_PATH: tools.ensure('libnode-placeholder') } }),
+  },
   // Built by the hosted CI on their own systems, with rustup's default toolchain there.
   { triple: 'x86_64-pc-windows-msvc', suffix: 'win32-x64', os: 'win32', cpu: 'x64', hosts: ['win32'], floor: 'Windows 10', toolchain: native },
   { triple: 'x86_64-apple-darwin', suffix: 'darwin-x64', os: 'darwin', cpu: 'x64', hosts: ['darwin'], floor: 'macOS 10.12', toolchain: native },

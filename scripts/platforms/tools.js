@@ -234,6 +234,20 @@ function libgccLinkDir(gcc, name) {
   return dir;
 }
 
+/**
+ * napi-build insists, on windows-gnu, on linking `-lnode` from a libnode.dll in LIBNODE_PATH. The
+ * addon imports nothing from node.exe (napi's functions are looked up at load time, libuv's on
+ * first use), so an empty DLL beside an empty import archive satisfies it: no symbol is taken from
+ * them, and the built DLL names no libnode.dll. Returns the directory, for LIBNODE_PATH.
+ */
+function libnodePlaceholder() {
+  const ar = ensure('mingw').replace(/gcc$/, 'ar');
+  return cached('libnode-placeholder', (dir) => {
+    fs.writeFileSync(path.join(dir, 'libnode.dll'), '');
+    run(ar, ['rcs', path.join(dir, 'libnode.dll.a')]);
+  });
+}
+
 /** Every tool by name: what `ensure(name)` installs and returns. */
 const TOOLS = {
   'build-std': () => (aptInstall(APT['build-std']), { cargo: '/usr/bin/cargo', rustc: '/usr/bin/rustc' }),
@@ -241,7 +255,10 @@ const TOOLS = {
   aarch64: () => (aptInstall(APT.aarch64), '/usr/bin/aarch64-linux-gnu-gcc'),
   qemu: () => (aptInstall(APT.qemu), '/usr/bin/qemu-aarch64-static'),
   mingw: () => (aptInstall(APT.mingw), '/usr/bin/x86_64-w64-mingw32-gcc'),
-  wine: () => (aptInstall(APT.wine), '/usr/bin/wine64'),
+  // Debian's wine64 package puts its loader and server under /usr/lib/wine (the wrappers in
+  // /usr/bin come with the 32-bit `wine` package, not needed here).
+  wine: () => (aptInstall(APT.wine), '/usr/lib/wine/wine64'),
+  'libnode-placeholder': libnodePlaceholder,
   'glibc217-x64': () => napiCross('x86_64-unknown-linux-gnu'),
   'glibc217-arm64': () => napiCross('aarch64-unknown-linux-gnu'),
   'musl-node-x64': () => muslNode('x64'),
@@ -257,7 +274,7 @@ function ensure(name) {
   return tool();
 }
 
-module.exports = { CACHE, ensure, libgccLinkDir, muslArm64Gcc, aptInstall };
+module.exports = { CACHE, ensure, cached, libgccLinkDir, muslArm64Gcc, aptInstall };
 
 if (require.main === module) {
   const names = process.argv.slice(2);

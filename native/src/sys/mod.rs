@@ -1,7 +1,7 @@
 //! Every socket call the engine makes, behind one small interface with one file per OS family:
 //! `unix.rs` (Linux, macOS and the BSDs) and `windows.rs` (Winsock). The server and connection
 //! code call only what is here, so they hold no platform branches; each backend implements the
-//! functions below under the same names.
+//! functions below under the same names, and says how the host's libuv is reached.
 //!
 //! Sockets are the OS's raw handles (a descriptor, or a Winsock `SOCKET`), owned by whoever
 //! holds them and closed exactly once with `close`. Every socket made here is nonblocking and
@@ -9,11 +9,23 @@
 
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
+use std::os::raw::c_int;
 
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
 use unix as os;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as os;
+
+/// `host_functions! { fn uv_name(args) -> ret; ... }` declares C functions that the host
+/// executable (node) exports, called like any `extern "C"` function: linked at load time on
+/// unix, looked up in the running executable on Windows.
+pub(crate) use os::host_functions;
+#[cfg(windows)]
+pub use os::host_symbol;
 
 /// A socket handle as the OS names it; what libuv's `uv_poll_init_socket` takes.
 pub type Socket = os::Socket;
@@ -130,4 +142,14 @@ pub fn close(socket: Socket) {
 /// The local address of a TCP socket.
 pub fn local_addr(socket: Socket) -> Option<SocketAddr> {
     os::local_addr(socket)
+}
+
+/// One write to an output descriptor (a file or a pipe, not a socket: the access log's).
+pub fn write_output(fd: c_int, buf: &[u8]) -> Result<usize, ErrorKind> {
+    os::write_output(fd, buf)
+}
+
+/// Waits at most `ms` milliseconds for an output descriptor that would block to take more.
+pub fn wait_output(fd: c_int, ms: i32) {
+    os::wait_output(fd, ms)
 }

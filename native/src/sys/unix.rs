@@ -10,6 +10,17 @@ use std::os::raw::c_int;
 
 use super::{Error, ErrorKind, ListenError};
 
+/// Declares functions the host executable (node) exports: resolved by the dynamic linker when
+/// the addon loads (build.rs lets the link leave them undefined).
+macro_rules! host_functions {
+    ($($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?;)*) => {
+        extern "C" {
+            $($(#[$meta])* $vis fn $name($($arg: $ty),*) $(-> $ret)?;)*
+        }
+    };
+}
+pub(crate) use host_functions;
+
 pub type Socket = c_int;
 pub type Code = c_int;
 
@@ -307,6 +318,22 @@ pub fn local_addr(socket: Socket) -> Option<SocketAddr> {
     check(unsafe { libc::getsockname(socket, storage.as_mut_ptr().cast(), &mut len) }).ok()?;
     // SAFETY: zeroed sockaddr_storage is valid whatever getsockname wrote.
     sockaddr_to_std(unsafe { storage.assume_init_ref() })
+}
+
+pub fn write_output(fd: c_int, buf: &[u8]) -> Result<usize, ErrorKind> {
+    // SAFETY: write from our buffer, at most its length.
+    let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+    if n < 0 {
+        Err(kind(last_error()))
+    } else {
+        Ok(n as usize)
+    }
+}
+
+pub fn wait_output(fd: c_int, ms: i32) {
+    let mut pfd = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+    // SAFETY: poll on one live pollfd.
+    unsafe { libc::poll(&mut pfd, 1, ms) };
 }
 
 fn set_int_opt(fd: Socket, level: c_int, name: c_int, value: c_int) -> bool {

