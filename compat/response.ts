@@ -117,6 +117,8 @@ export class PyreServerResponse {
 
   /** The connection went away before the response was complete: what node does on socket close. */
   private static connectionLost(res: PyreServerResponse): void {
+    // The socket is gone first, as in node, so destroying the request does not destroy it again.
+    (res.socket as unknown as PyreSocket).connectionLost();
     if (!res.req.destroyed) res.req.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     process.nextTick(emitClose, res);
   }
@@ -255,6 +257,11 @@ export class PyreServerResponse {
     }
     if (this.finished || (chunk && !isChunk(chunk))) {
       return nodeResponse.end.call(this, chunk, encoding, callback) as this;
+    }
+    if (this.destroyed) {
+      // The connection is gone: as node's, the response ends with no 'finish' (nor callback).
+      this.finished = true;
+      return this;
     }
     const body = chunk ? toBody(chunk, encoding as BufferEncoding | undefined) : undefined;
     const length = body === undefined ? 0 : byteLength(body, undefined);

@@ -1,7 +1,7 @@
 // node:http's Server API over the engine's NativeServer.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ConnectionEvents, connectionToken } from '../src/engine/binding';
+import { type AbortReason, ConnectionEvents, connectionToken } from '../src/engine/binding';
 import type { Exchange } from '../src/engine/exchange';
 import type { EngineOptions } from '../src/engine/options';
 import { type AddressInfo, type ConnectionObserver, NativeServer } from '../src/engine/server';
@@ -67,11 +67,11 @@ class Sockets implements ConnectionObserver {
     this.server.emit('connection', this.of(connection));
   }
 
-  connectionClosed(connection: number): void {
+  connectionClosed(connection: number, reason: AbortReason): void {
     const socket = this.open.get(connection);
     if (socket === undefined) return;
     this.open.delete(connection);
-    socket.connectionClosed();
+    socket.connectionClosed(reason);
   }
 
   /**
@@ -292,6 +292,17 @@ export class Server extends EventEmitter {
     const requests = typeof limit === 'number' && limit > 0 && Number.isFinite(limit) ? Math.floor(limit) : 0;
     this.setEngineOption('maxRequestsPerConnection', requests);
     this.prototypes.limitRequests(requests);
+  }
+  /**
+   * node's (undocumented) switch: true keeps answering a client that has ended its side of the
+   * connection after its requests. By default, as on node, the client's end aborts the requests
+   * it has not been answered yet (their req 'aborted', res 'close').
+   */
+  get httpAllowHalfOpen(): boolean {
+    return this.engineOptions.allowHalfOpen ?? false;
+  }
+  set httpAllowHalfOpen(allow: boolean) {
+    this.setEngineOption('allowHalfOpen', Boolean(allow));
   }
   get maxHeadersCount(): number | null {
     return this.requestOptions.maxHeadersCount;

@@ -6,7 +6,7 @@
 // fed per request (request.ts), not through the socket.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { binding, type SocketInfo } from '../src/engine/binding';
+import { AbortReason, binding, type SocketInfo } from '../src/engine/binding';
 import { NODE_HIGH_WATER_MARK } from './node-internals';
 
 /**
@@ -43,6 +43,11 @@ export function timeoutListener(socket: EventEmitter, ms: number, callback: (() 
   if (callback === undefined) return;
   if (ms === 0) socket.removeListener('timeout', callback);
   else socket.once('timeout', callback);
+}
+
+/** node's error for a connection the peer reset. */
+export function connectionReset(): Error {
+  return Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' });
 }
 
 /** What socket.write() takes. */
@@ -217,13 +222,26 @@ export class PyreSocket {
     }
   }
 
-  /** @internal The engine reports the connection closed: 'close', once. */
-  connectionClosed(): void {
+  /** @internal The engine aborted the connection's request: the connection is closing. */
+  connectionLost(): void {
     this.destroyed = true;
     this.readable = false;
     this.writable = false;
+  }
+
+  /**
+   * @internal The engine reports the connection closed: 'close', once. A reset by the peer is
+   * node's: an ECONNRESET 'error' first (when someone listens: node's server listens itself),
+   * then 'close' with hadError.
+   */
+  connectionClosed(reason: AbortReason): void {
+    this.connectionLost();
     this.stopIdleTimer();
-    process.nextTick(() => this.emit('close', false));
+    const reset = reason === AbortReason.Reset;
+    process.nextTick(() => {
+      if (reset && this.listenerCount('error') > 0) this.emit('error', connectionReset());
+      this.emit('close', reset);
+    });
   }
 
   private startIdleTimer(): void {

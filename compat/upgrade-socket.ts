@@ -10,7 +10,7 @@ import { AbortReason } from '../src/engine/binding';
 import type { Exchange } from '../src/engine/exchange';
 import { checkHeaderName, checkHeaderValue, trimOws } from '../src/engine/headers';
 import { CONNECTION_CLOSE } from './response-head';
-import { type InertSocketMethods, inertSocketMethods, socketAddress, timeoutListener } from './socket';
+import { connectionReset, type InertSocketMethods, inertSocketMethods, socketAddress, timeoutListener } from './socket';
 
 const HEAD_END = '\r\n\r\n';
 /** A response head the listener writes may not grow past this without its blank line. */
@@ -76,8 +76,8 @@ export class UpgradeSocket extends Duplex {
    * closes (node would throw the error out of the process).
    */
   private connectionLost(reason: AbortReason): void {
-    const reset = reason === AbortReason.Closed && this.phase === Phase.Raw && this.listenerCount('error') > 0;
-    this.destroy(reset ? Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' }) : undefined);
+    const reset = (reason === AbortReason.Reset || reason === AbortReason.Closed) && this.phase === Phase.Raw && this.listenerCount('error') > 0;
+    this.destroy(reset ? connectionReset() : undefined);
   }
 
   address(): ReturnType<typeof socketAddress> {

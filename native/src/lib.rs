@@ -124,6 +124,7 @@ fn read_limits<const N: usize>(a: &Args<N>, obj: napi_sys::napi_value) -> Limits
         require_host: b("requireHost", d.require_host),
         no_delay: b("noDelay", d.no_delay),
         allow_connect: b("allowConnect", d.allow_connect),
+        allow_half_open: b("allowHalfOpen", d.allow_half_open),
         router: a.prop_f64(obj, "router").map_or(d.router, |v| v as i32),
     }
 }

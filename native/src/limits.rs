@@ -22,6 +22,8 @@ pub struct Limits {
     pub no_delay: bool,
     /// CONNECT is accepted (a 2xx answer opens a tunnel) instead of refused with 501.
     pub allow_connect: bool,
+    /// A client's end (FIN) lets the requests it sent be answered, instead of aborting them.
+    pub allow_half_open: bool,
     /// Native router id, or -1.
     pub router: i32,
 }
@@ -43,6 +45,7 @@ impl Default for Limits {
             require_host: true,
             no_delay: true,
             allow_connect: false,
+            allow_half_open: false,
             router: -1,
         }
     }

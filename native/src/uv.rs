@@ -20,6 +20,8 @@ pub type HandleCb = unsafe extern "C" fn(handle: *mut Handle);
 
 pub const READABLE: c_int = 1;
 pub const WRITABLE: c_int = 2;
+/// The peer shut down its side (EPOLLRDHUP); errors and hangups are reported with any watched event.
+pub const DISCONNECT: c_int = 4;
 
 // uv_handle_type values (stable across libuv 1.x).
 pub const CHECK: c_int = 2;

@@ -35,6 +35,8 @@ export const enum AbortReason {
   Timeout = 3,
   /** The server destroyed the connection (destroy(), closeAllConnections()). */
   Destroyed = 4,
+  /** The peer reset the connection (or a send to it failed). */
+  Reset = 5,
 }
 
 /** Connection events a server asks to hear of with `serverWatch`; each costs a call per connection. */
@@ -101,8 +103,8 @@ export interface NativeCallbacks {
   onIdle(): void;
   /** A connection was accepted (ConnectionEvents.Accept). */
   onConnection(connection: number): void;
-  /** A connection closed, after onAbort for its exchanges (ConnectionEvents.Close). */
-  onConnectionClose(connection: number): void;
+  /** A connection closed, after onAbort for its exchanges (ConnectionEvents.Close); `reason` says why. */
+  onConnectionClose(connection: number, reason: AbortReason): void;
   /**
    * The engine refused a malformed request and has answered it (ConnectionEvents.ClientError).
    * `code` is the one node's parser gives the same fault (e.g. HPE_HEADER_OVERFLOW), or an
@@ -129,6 +131,7 @@ export interface NativeLimits {
   maxConnections: number;
   maxRequestsPerConnection: number;
   allowConnect: boolean;
+  allowHalfOpen: boolean;
   requireHost: boolean;
   noDelay: boolean;
   /** Native router id (see Router), or -1. */

@@ -19,11 +19,18 @@ function abortMessage(reason: AbortReason): string {
     case AbortReason.BadBody: return 'request body is malformed or too large';
     case AbortReason.Timeout: return 'request timed out';
     case AbortReason.Destroyed: return 'connection destroyed by the server';
+    case AbortReason.Reset: return 'client reset the connection';
     default: return 'client closed the connection';
   }
 }
 
 const enum State { Head, Streaming, Finished }
+
+/**
+ * The AbortControllers behind `Exchange.signal`, made only for exchanges whose signal was asked
+ * for: an exchange carries no field for it, so an application that never asks pays nothing.
+ */
+let abortControllers: WeakMap<Exchange, AbortController> | null = null;
 
 function toBuffer(chunk: Body): string | Buffer {
   return typeof chunk === 'string' || Buffer.isBuffer(chunk)
@@ -317,9 +324,26 @@ export class Exchange {
     }
   }
 
+  /**
+   * Aborted, with a RequestAbortedError as its reason, when the exchange ends without finishing
+   * (the client closed or reset the connection, a timeout, destroy()): hand it to fetch, timers,
+   * streams or database calls working for this request. Made on first use; it never aborts once
+   * the response is complete.
+   */
+  get signal(): AbortSignal {
+    let controller = abortControllers?.get(this);
+    if (controller === undefined) {
+      controller = new AbortController();
+      (abortControllers ??= new WeakMap()).set(this, controller);
+      if (this.abortReason) controller.abort(new RequestAbortedError(this.abortReason));
+    }
+    return controller.signal;
+  }
+
   /** @internal */
   deliverAbort(reason: AbortReason): void {
     this.abortReason = reason;
+    abortControllers?.get(this)?.abort(new RequestAbortedError(reason));
     this.onabort?.(reason);
   }
 }

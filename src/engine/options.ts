@@ -37,6 +37,13 @@ export interface EngineOptions {
    * false: CONNECT is refused with 501.
    */
   allowConnect?: boolean;
+  /**
+   * Keep answering a client that has ended its side (sent FIN) after its requests: every request
+   * received is answered, then the connection closes. Default false, as node's server
+   * (`httpAllowHalfOpen`): the client's end aborts the requests still unanswered, which is how a
+   * client that goes away (a closed tab, a cancelled fetch) is noticed at once.
+   */
+  allowHalfOpen?: boolean;
 }
 
 export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
@@ -54,6 +61,7 @@ export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
   requireHost: true,
   noDelay: true,
   allowConnect: false,
+  allowHalfOpen: false,
   router: -1,
 });
 
@@ -82,6 +90,7 @@ export function resolveLimits(options: EngineOptions = {}, router = -1): NativeL
     requireHost: options.requireHostHeader ?? d.requireHost,
     noDelay: options.noDelay ?? d.noDelay,
     allowConnect: options.allowConnect ?? d.allowConnect,
+    allowHalfOpen: options.allowHalfOpen ?? d.allowHalfOpen,
     router,
   };
 }

@@ -48,8 +48,8 @@ export interface AddressInfo {
 export interface ConnectionObserver {
   /** A connection was accepted; `connection` is the id Exchange.connection gives its requests. */
   connectionOpened(connection: number): void;
-  /** A connection closed (after its unfinished exchanges heard onabort). */
-  connectionClosed(connection: number): void;
+  /** A connection closed (after its unfinished exchanges heard onabort); `reason` says why. */
+  connectionClosed(connection: number, reason: AbortReason): void;
   /** The engine refused a request on the connection and has answered it itself (see binding.ts onClientError). */
   clientError(connection: number, code: string, reason: string, rawPacket: Buffer): void;
 }
@@ -270,7 +270,7 @@ export class NativeServer extends EventEmitter {
         }
       },
       onConnection: (connection) => this.observer?.connectionOpened(connection),
-      onConnectionClose: (connection) => this.observer?.connectionClosed(connection),
+      onConnectionClose: (connection, reason) => this.observer?.connectionClosed(connection, reason),
       onClientError: (connection, code, reason, rawPacket) => this.observer?.clientError(connection, code, reason, rawPacket),
     };
   }

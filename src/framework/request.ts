@@ -108,6 +108,14 @@ export class Request {
     return this.transport.remote();
   }
 
+  /**
+   * Aborts when the client goes away (closes or resets the connection) before the response is
+   * complete: pass it to fetch, timers or queries done for this request, or listen for 'abort'.
+   */
+  get signal(): AbortSignal {
+    return this.transport.signal;
+  }
+
   /** The whole body; 413 past the app's `bodyLimit`. Can be called more than once. */
   read(): Promise<Buffer> {
     this.cachedBody ??= this.readBody();

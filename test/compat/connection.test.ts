@@ -4,42 +4,8 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import express from 'express';
-import type { AddressInfo } from 'node:net';
 import { createServer as createPyreServer } from '../../compat/server';
-
-type Make = (listener?: http.RequestListener) => http.Server;
-const SIDES: [string, Make][] = [
-  ['node', (listener) => http.createServer(listener)],
-  ['pyre', (listener) => createPyreServer(listener) as unknown as http.Server],
-];
-
-/** Runs `scenario` on node:http and on Pyre; returns what each observed, node's first. */
-async function onBoth<T>(scenario: (make: Make) => Promise<T>): Promise<[T, T]> {
-  const results: T[] = [];
-  for (const [side, make] of SIDES) {
-    try {
-      results.push(await scenario(make));
-    } catch (err) {
-      throw new Error(`${side}: ${(err as Error).message}`);
-    }
-  }
-  return [results[0], results[1]];
-}
-
-function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { closeServer, delay, listen, type Make, onBoth } from './sides';
 
 /** A raw client connection: what it received so far, and whether the server closed it. */
 class RawClient {

@@ -3,22 +3,8 @@
 // a client wrote and every answer it read: none may be lost.
 import * as http from 'node:http';
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createServer as createPyreServer } from '../../compat/server';
-
-type Make = (listener: http.RequestListener) => http.Server;
-const SIDES: [string, Make][] = [
-  ['node', (listener) => http.createServer(listener)],
-  ['pyre', (listener) => createPyreServer(listener) as unknown as http.Server],
-];
-
-function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { delay, listen, type Make, SIDES } from './sides';
 
 function closed(server: http.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));

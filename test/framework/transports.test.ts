@@ -1,9 +1,21 @@
 // The same app over real sockets: the engine's fast path (app.listen) and node's http server.
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { App, Blueprint, endpoint, responses, type Request } from '../../src';
 
+/** Requests to /wait that started, and those whose signal aborted. */
+let waiting = 0;
+let abortedWaits = 0;
+
 class Api extends Blueprint {
+  @endpoint('/wait')
+  async wait(request: Request) {
+    waiting++;
+    await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve()));
+    abortedWaits++;
+    return 'never sent';
+  }
   @endpoint('/hello/{name:string}')
   hello(_request: Request, name: string) {
     return `Hello, ${name}!`;
@@ -64,6 +76,18 @@ function behavesLikeTheApp(start: (app: App) => Promise<{ port: number; close():
     expect((await request(server.port, 'OPTIONS', '/users/1')).status).toBe(204);
     const head = await request(server.port, 'HEAD', '/hello/x');
     expect([head.status, head.headers['content-length'], head.body]).toEqual([200, '9', '']);
+  });
+
+  test('request.signal aborts when the client goes away before the answer', async () => {
+    const [before, abortedBefore] = [waiting, abortedWaits];
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /wait HTTP/1.1\r\nHost: t\r\n\r\n');
+    for (let i = 0; i < 200 && waiting === before; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    socket.end();
+    for (let i = 0; i < 200 && abortedWaits === abortedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(abortedWaits).toBe(abortedBefore + 1);
   });
 
   test('a large streamed response arrives whole (backpressure)', async () => {

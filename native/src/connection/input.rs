@@ -60,8 +60,30 @@ impl Conn {
                 self.after_js();
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-            Err(_) => self.close(Abort::Closed),
+            Err(_) => self.close(Abort::Reset),
         }
+    }
+
+    /// The peer ended its side while the engine was not reading (see Conn::watches_hangup). Its
+    /// end counts once nothing it sent before is left unread; input that can never be parsed
+    /// (after a close was decided) is dropped to get there. Input still to be read keeps the end
+    /// for its turn: the watch stops (it would report the end again and again), and a reset
+    /// after that is noticed when a send fails or reading resumes.
+    pub(super) fn on_hangup(&mut self) {
+        match sys::peek(self.socket) {
+            Ok(0) => return self.on_eof(),
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => return,
+            Err(_) => return self.close(Abort::Reset),
+        }
+        if self.stop_parsing_and_idle_body() {
+            // These bytes would never be parsed; the watch reports the end again until it is reached.
+            let mut scratch = [MaybeUninit::<u8>::uninit(); 4096];
+            let _ = sys::recv(self.socket, &mut scratch);
+            return;
+        }
+        self.eof_behind_input = true;
+        self.update_poll();
     }
 
     pub(super) fn drain_linger(&mut self, since: u64) {
@@ -87,8 +109,16 @@ impl Conn {
             }
             // A body cut short can never complete.
             BodyState::Length { .. } | BodyState::Chunked { .. } => return self.close(Abort::Closed),
-            // Half-close: answer every request already received, then close.
-            BodyState::None => {}
+            // As node's server does: the client's end ends the connection. What was written goes
+            // out, the requests still unanswered abort, and nothing more is parsed. With
+            // allowHalfOpen every request received is answered first. An upgrade or CONNECT
+            // awaiting its answer keeps the end for its socket (see raw_input).
+            BodyState::None => {
+                if !self.queue.is_empty() && !self.switch_pending && !self.server().limits.allow_half_open {
+                    self.stop_parsing = true;
+                    self.abort_queued(Abort::Closed);
+                }
+            }
         }
         self.after_js();
     }

@@ -46,6 +46,8 @@ pub enum Abort {
     BadBody = 2,
     Timeout = 3,
     Destroyed = 4,
+    /// The peer reset the connection, or a send to it failed.
+    Reset = 5,
 }
 
 /// What the request body reader is doing.
@@ -91,6 +93,8 @@ pub struct Conn {
     js_paused: bool,
     /// The peer finished sending (EOF): answer what was asked, then close.
     read_eof: bool,
+    /// The peer's end was seen while not reading, behind input not read yet: it is read in turn.
+    eof_behind_input: bool,
     /// No more requests are read: a request or response said close, or the input was refused.
     stop_parsing: bool,
     /// A response said close while later pipelined requests were queued: they will never be answered.
@@ -163,6 +167,7 @@ impl Conn {
             body: BodyState::None,
             js_paused: false,
             read_eof: false,
+            eof_behind_input: false,
             stop_parsing: false,
             doomed: false,
             lingering_since: None,
@@ -243,11 +248,26 @@ impl Conn {
         self.out.len() - self.out_pos
     }
 
+    /// While JavaScript has requests in flight and the engine is not reading (a close was decided,
+    /// reading is paused, the pipeline is full), the socket is still watched for the peer's end
+    /// or reset, so their exchanges abort at once. Otherwise reading is the only watch: the
+    /// common path's poll mask is unchanged.
+    fn watches_hangup(&self) -> bool {
+        !self.read_eof && !self.eof_behind_input && !self.queue.is_empty()
+    }
+
     pub fn update_poll(&mut self) {
         if self.closed || self.poll.is_null() {
             return;
         }
-        let want = if self.wants_read() { uv::READABLE } else { 0 } | if self.unsent() > 0 { uv::WRITABLE } else { 0 };
+        let reading = if self.wants_read() {
+            uv::READABLE
+        } else if self.watches_hangup() {
+            uv::DISCONNECT
+        } else {
+            0
+        };
+        let want = reading | if self.unsent() > 0 { uv::WRITABLE } else { 0 };
         if want != self.events {
             self.events = want;
             // SAFETY: the poll handle is live until close().
@@ -281,7 +301,7 @@ impl Conn {
                 Err(ErrorKind::Interrupted) => continue,
                 Err(ErrorKind::WouldBlock) => break,
                 _ => {
-                    self.pending_close = Some(Abort::Closed);
+                    self.pending_close = Some(Abort::Reset);
                     self.mark_dirty();
                     return;
                 }
@@ -441,7 +461,7 @@ impl Conn {
         if self.observed && self.server().watches(watch::CLOSE) {
             let cbs = &self.server().callbacks;
             let _scope = cbs.scope();
-            cbs.call(Cb::ConnectionClose, &[cbs.number(self.id as f64)]);
+            cbs.call(Cb::ConnectionClose, &[cbs.number(self.id as f64), cbs.number(reason as u32 as f64)]);
         }
         crate::server::forget_conn(self);
         if self.poll.is_null() {
@@ -496,7 +516,8 @@ unsafe extern "C" fn on_poll(handle: *mut uv::Handle, status: c_int, events: c_i
         return;
     }
     if status < 0 {
-        return conn.close(Abort::Closed);
+        // libuv reports a socket error (a reset, mostly) this way.
+        return conn.close(Abort::Reset);
     }
     if events & uv::WRITABLE != 0 {
         conn.after_js();
@@ -506,6 +527,8 @@ unsafe extern "C" fn on_poll(handle: *mut uv::Handle, status: c_int, events: c_i
     }
     if events & uv::READABLE != 0 {
         conn.on_readable();
+    } else if events & uv::DISCONNECT != 0 {
+        conn.on_hangup();
     }
     crate::server::flush_dirty();
 }

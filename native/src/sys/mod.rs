@@ -118,9 +118,15 @@ pub fn recv(socket: Socket, buf: &mut [MaybeUninit<u8>]) -> Result<usize, Error>
     os::recv(socket, buf)
 }
 
+/// Looks at the next byte without taking it: 1 when bytes are waiting, 0 when the peer's end is
+/// next (nothing before it), an error for a reset (WouldBlock: neither yet).
+pub fn peek(socket: Socket) -> Result<usize, Error> {
+    os::peek(socket)
+}
+
 /// Bytes from the peer are waiting to be read (a one-byte peek that leaves them queued).
 pub fn has_input(socket: Socket) -> bool {
-    os::has_input(socket)
+    matches!(peek(socket), Ok(1..))
 }
 
 /// One write from `buf`; returns how many bytes the OS took. A reset peer is an error, never a

@@ -283,11 +283,15 @@ pub fn recv(socket: Socket, buf: &mut [MaybeUninit<u8>]) -> Result<usize, Error>
     }
 }
 
-pub fn has_input(socket: Socket) -> bool {
+pub fn peek(socket: Socket) -> Result<usize, Error> {
     let mut byte = 0u8;
     // SAFETY: a one-byte peek into a stack byte; the data stays queued for the next read.
     let n = unsafe { libc::recv(socket, (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
-    n > 0
+    if n < 0 {
+        Err(Error::last())
+    } else {
+        Ok(n as usize)
+    }
 }
 
 #[inline]
@@ -541,13 +545,9 @@ mod tests {
         set_no_delay(fd);
         let mut buf = [MaybeUninit::<u8>::uninit(); 64];
         assert_eq!(recv(fd, &mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
-        assert!(!has_input(fd));
+        assert_eq!(peek(fd).unwrap_err().kind(), ErrorKind::WouldBlock);
         client.write_all(b"ping").unwrap();
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while !has_input(fd) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert!(has_input(fd), "the peek sees the bytes");
+        assert_eq!(until_ready(|| peek(fd)).unwrap(), 1, "the peek sees the bytes");
         let n = until_ready(|| recv(fd, &mut buf)).unwrap();
         // SAFETY: recv initialised the first n bytes.
         assert_eq!(unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) }, b"ping");
@@ -557,6 +557,7 @@ mod tests {
         client.read_to_end(&mut answer).unwrap();
         assert_eq!(answer, b"pong", "the peer reads our bytes, then EOF");
         drop(client);
+        assert_eq!(until_ready(|| peek(fd)).unwrap(), 0, "the peek sees the peer's end");
         assert_eq!(until_ready(|| recv(fd, &mut buf)).unwrap(), 0, "the peer's close is EOF");
         close(fd);
         close(listener);

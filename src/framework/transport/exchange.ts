@@ -21,6 +21,9 @@ export class ExchangeTransport implements Transport {
   get aborted(): boolean {
     return this.exchange.abortReason !== 0;
   }
+  get signal(): AbortSignal {
+    return this.exchange.signal;
+  }
   get headersSent(): boolean {
     return this.exchange.headersSent;
   }

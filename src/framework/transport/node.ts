@@ -15,6 +15,15 @@ export class NodeTransport implements Transport {
   get aborted(): boolean {
     return this.res.destroyed && !this.res.writableFinished;
   }
+  /** Made on first use: aborts when the response closes unfinished. */
+  get signal(): AbortSignal {
+    const controller = new AbortController();
+    const res = this.res;
+    if (this.aborted) controller.abort();
+    else if (!res.writableFinished) res.once('close', () => void (res.writableFinished || controller.abort()));
+    Object.defineProperty(this, 'signal', { value: controller.signal });
+    return controller.signal;
+  }
   get headersSent(): boolean {
     return this.res.headersSent;
   }

@@ -29,5 +29,7 @@ export interface Transport {
   destroy(): void;
   /** The client went away before the response finished. */
   readonly aborted: boolean;
+  /** Aborted when the client goes away before the response finished. */
+  readonly signal: AbortSignal;
   readonly headersSent: boolean;
 }
