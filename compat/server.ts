@@ -1,11 +1,15 @@
 // node:http's Server API over the engine's NativeServer.
+import { lookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { type AbortReason, ConnectionEvents, connectionToken } from '../src/engine/binding';
 import type { Exchange } from '../src/engine/exchange';
 import type { EngineOptions } from '../src/engine/options';
 import { type AddressInfo, type ConnectionObserver, NativeServer } from '../src/engine/server';
-import { parseListenArguments } from './listen-arguments';
+import { clientError } from './client-error';
+import { type ListenCall, parseListenArguments } from './listen-arguments';
 import { ListenerPrototypes } from './app-prototypes';
 import { PyreIncomingMessage, type RequestOptions } from './request';
 import { PyreSocket } from './socket';
@@ -25,8 +29,34 @@ export interface ServerOptions {
   maxHeadersCount?: number | null;
 }
 
-/** Node's defaults (Node 20). */
-const NODE_DEFAULTS = { keepAliveTimeout: 5000, headersTimeout: 60_000, requestTimeout: 300_000 };
+/** Node's defaults (Node 20); headersTimeout defaults to the smaller of 60 s and requestTimeout. */
+const NODE_DEFAULTS = { keepAliveTimeout: 5000, headersTimeout: 60_000, requestTimeout: 300_000, maxHeaderSize: 16384, maxHeadersCount: 2000 };
+
+/** node's own http.Server, taken before pyre-http/register can replace the export. */
+const NodeServer = http.Server;
+
+/**
+ * createServer's arguments go through node's own http.Server constructor first, so what it
+ * refuses throws node's error (code, class and message); the server it made is closed at once.
+ */
+function validateLikeNode(options: unknown, listener: unknown): void {
+  const probe = new NodeServer(options as http.ServerOptions, listener as RequestListener);
+  probe.close(() => {});
+}
+
+/** The largest delay node's timers take (2^31 - 1 ms). */
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
+/**
+ * A timeout property set later, as node takes it (node stores any value and its timers make
+ * sense of it): not a number or NaN means none (0), a fraction is cut off, and anything past
+ * the largest timer delay (Infinity too) is that delay.
+ */
+function timeoutValue(ms: unknown): number {
+  const value = Number(ms);
+  if (!(value > 0)) return 0;
+  return Math.min(Math.floor(value), TIMEOUT_MAX);
+}
 
 /**
  * The server's sockets, one per connection it has heard of, by connection id. The engine
@@ -87,8 +117,7 @@ class Sockets implements ConnectionObserver {
 
   clientError(connection: number, code: string, reason: string, rawPacket: Buffer): void {
     const socket = this.of(connection);
-    const message = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'Request timeout' : `Parse Error: ${reason}`;
-    const error = Object.assign(new Error(message), { code, reason, rawPacket });
+    const error = clientError(code, reason, rawPacket);
     socket.refused(() => this.server.emit('clientError', error, socket));
   }
 }
@@ -101,18 +130,32 @@ export class Server extends EventEmitter {
   private pipeName: string | null = null;
   private readonly sockets: Sockets;
   private idleTimeout = 0;
+  /** The timeout properties as last set (node keeps any value there). */
+  private readonly timeouts: { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number };
   /** The prototypes req/res are made with: see app-prototypes.ts. */
   private readonly prototypes = new ListenerPrototypes();
 
   constructor(options: ServerOptions = {}, listener?: RequestListener) {
     super();
+    validateLikeNode(options, listener);
+    const requestTimeout = options.requestTimeout ?? NODE_DEFAULTS.requestTimeout;
+    const maxHeaderSize = options.maxHeaderSize || NODE_DEFAULTS.maxHeaderSize;
     this.engineOptions = {
       keepAliveTimeout: options.keepAliveTimeout ?? NODE_DEFAULTS.keepAliveTimeout,
-      headersTimeout: options.headersTimeout ?? NODE_DEFAULTS.headersTimeout,
-      requestTimeout: options.requestTimeout ?? NODE_DEFAULTS.requestTimeout,
-      maxHeaderSize: options.maxHeaderSize,
+      headersTimeout: options.headersTimeout ?? Math.min(NODE_DEFAULTS.headersTimeout, requestTimeout),
+      requestTimeout,
+      maxHeaderSize,
+      // node limits neither the target nor the number of fields on their own: the head's size is the bound.
+      maxUrlLength: maxHeaderSize,
+      maxHeaderCount: NODE_DEFAULTS.maxHeadersCount,
       noDelay: options.noDelay,
       requireHostHeader: options.requireHostHeader,
+      nodeRefusals: true,
+    };
+    this.timeouts = {
+      keepAliveTimeout: this.engineOptions.keepAliveTimeout as number,
+      headersTimeout: this.engineOptions.headersTimeout as number,
+      requestTimeout,
     };
     this.requestOptions = {
       joinDuplicateHeaders: options.joinDuplicateHeaders ?? false,
@@ -178,6 +221,19 @@ export class Server extends EventEmitter {
     const { options, callback } = parseListenArguments(args);
     if (callback) this.once('listening', callback);
     this.prototypes.setClosing(false);
+    if ('host' in options && options.host !== undefined && isIP(options.host) === 0) {
+      // A name is looked up first, as node does: its failure is node's 'error' (ENOTFOUND...).
+      lookup(options.host, (err, address) => {
+        if (err) this.emit('error', err);
+        else this.bind({ ...options, host: address });
+      });
+      return this;
+    }
+    this.bind(options);
+    return this;
+  }
+
+  private bind(options: ListenCall['options']): void {
     try {
       if ('path' in options) this.pipeName = options.path;
       this.native.listen(options);
@@ -187,9 +243,7 @@ export class Server extends EventEmitter {
       if (typeof (err as { errno?: unknown }).errno !== 'number') throw err;
       const failure = 'path' in options ? Object.assign(err as Error, { port: -1 }) : err;
       process.nextTick(() => this.emit('error', failure));
-      return this;
     }
-    return this;
   }
 
   get listening(): boolean {
@@ -262,23 +316,29 @@ export class Server extends EventEmitter {
     return this;
   }
 
+  // node's timeout properties keep whatever they are given; the engine gets timeoutValue()'s reading.
   get keepAliveTimeout(): number {
-    return this.engineOptions.keepAliveTimeout ?? 0;
+    return this.timeouts.keepAliveTimeout;
   }
   set keepAliveTimeout(ms: number) {
-    this.setEngineOption('keepAliveTimeout', ms);
+    this.setTimeoutProperty('keepAliveTimeout', ms);
   }
   get headersTimeout(): number {
-    return this.engineOptions.headersTimeout ?? 0;
+    return this.timeouts.headersTimeout;
   }
   set headersTimeout(ms: number) {
-    this.setEngineOption('headersTimeout', ms);
+    this.setTimeoutProperty('headersTimeout', ms);
   }
   get requestTimeout(): number {
-    return this.engineOptions.requestTimeout ?? 0;
+    return this.timeouts.requestTimeout;
   }
   set requestTimeout(ms: number) {
-    this.setEngineOption('requestTimeout', ms);
+    this.setTimeoutProperty('requestTimeout', ms);
+  }
+
+  private setTimeoutProperty(name: keyof Server['timeouts'], ms: number): void {
+    this.timeouts[name] = ms;
+    this.setEngineOption(name, timeoutValue(ms));
   }
   /**
    * node's: HTTP/1.1 requests one connection may carry (0: no limit). The engine counts them

@@ -1,32 +1,12 @@
 // The socket an 'upgrade' or 'connect' listener gets: a node:stream Duplex over the request's
 // engine exchange, as much of a net.Socket as ws, proxies and raw upgrade handlers use. As on
-// node, the listener writes the response head itself ("HTTP/1.1 101 Switching Protocols\r\n...",
-// or "HTTP/1.1 200 Connection Established\r\n\r\n" for a tunnel). The first bytes written are
-// read as that head and handed to the engine: a 101 (a 2xx to CONNECT) switches the connection
-// to raw bytes both ways; any other status (a refused handshake) becomes an ordinary response,
-// after which the connection closes, as node's would once the listener is done with it.
+// node, the listener owns the connection from here: what it writes goes out as written (its
+// "HTTP/1.1 101 Switching Protocols\r\n..." head, or a refusal, or anything), and the peer's
+// bytes come back as 'data', its end as 'end'. The engine frames nothing more on it.
 import { Duplex } from 'node:stream';
 import { AbortReason } from '../src/engine/binding';
 import type { Exchange } from '../src/engine/exchange';
-import { checkHeaderName, checkHeaderValue, trimOws } from '../src/engine/headers';
-import { CONNECTION_CLOSE } from './response-head';
 import { connectionReset, type InertSocketMethods, inertSocketMethods, socketAddress, timeoutListener } from './socket';
-
-const HEAD_END = '\r\n\r\n';
-/** A response head the listener writes may not grow past this without its blank line. */
-const MAX_RESPONSE_HEAD = 64 * 1024;
-const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/;
-
-const enum Phase {
-  /** Nothing sent yet: written bytes are collected until the response head is complete. */
-  Head,
-  /** After a 101 (a 2xx to CONNECT): raw bytes both ways. */
-  Raw,
-  /** Any other response is being sent; the connection closes after it. */
-  Response,
-  /** The exchange is over (ended, destroyed or aborted). */
-  Over,
-}
 
 type WriteCallback = (error?: Error | null) => void;
 
@@ -39,9 +19,14 @@ export class UpgradeSocket extends Duplex {
   readonly localPort: number | undefined;
   /** The idle timeout set by setTimeout(), in ms (0: none). */
   timeout = 0;
-  private phase = Phase.Head;
-  /** Bytes of a response head written so far without its blank line. */
-  private partialHead: Buffer | null = null;
+  /** The first bytes were written: the exchange is raw both ways. */
+  private switched = false;
+  /** The exchange is over (ended, destroyed or aborted): nothing more goes to the engine. */
+  private over = false;
+  /** The peer's end was pushed. */
+  private inputEnded = false;
+  /** Bytes handed to the engine (node's bytesWritten adds what is still buffered). */
+  private sent = 0;
   /** The callback of a write the engine asked us to hold until its output drains. */
   private drainCallback: WriteCallback | null = null;
   /** The peer's input is paused because our readable buffer is full. */
@@ -50,8 +35,8 @@ export class UpgradeSocket extends Duplex {
 
   constructor(
     private readonly exchange: Exchange,
-    /** The request is a CONNECT: a 2xx answer opens the tunnel. */
-    private readonly tunnel = false,
+    /** The request is a CONNECT (a tunnel once answered). */
+    readonly tunnel = false,
   ) {
     // node's HTTP server sockets allow half-open connections: the peer's end does not end ours.
     super({ allowHalfOpen: true });
@@ -67,16 +52,24 @@ export class UpgradeSocket extends Duplex {
       this.drainCallback = null;
       callback?.();
     };
+    // A FIN right behind the request is news at once, as on node, not once the listener answers.
+    exchange.onpeerend = () => this.peerEnded();
+  }
+
+  /** As net.Socket's: bytes written so far, those still buffered in the stream included. */
+  get bytesWritten(): number {
+    return this.sent + this.writableLength;
   }
 
   /**
-   * The engine lost the connection. After the switch the peer's end arrives as 'end', so a loss
-   * there is a reset or a failed send: node's socket reports it as an ECONNRESET error, which
-   * proxies listen for to tear down the other side. Without an 'error' listener the socket just
-   * closes (node would throw the error out of the process).
+   * The engine lost the connection. The peer's end arrives as 'end', so a loss is a reset or a
+   * failed send: node's socket reports it as an ECONNRESET error, which proxies listen for to
+   * tear down the other side. Without an 'error' listener the socket just closes (node would
+   * throw the error out of the process).
    */
   private connectionLost(reason: AbortReason): void {
-    const reset = (reason === AbortReason.Reset || reason === AbortReason.Closed) && this.phase === Phase.Raw && this.listenerCount('error') > 0;
+    this.over = true;
+    const reset = (reason === AbortReason.Reset || reason === AbortReason.Closed) && this.switched && this.listenerCount('error') > 0;
     this.destroy(reset ? connectionReset() : undefined);
   }
 
@@ -86,67 +79,24 @@ export class UpgradeSocket extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
     this.idleTimer?.refresh();
-    if (this.phase !== Phase.Head) return this.send(chunk, callback);
-    const bytes = this.partialHead === null ? chunk : Buffer.concat([this.partialHead, chunk]);
-    const end = bytes.indexOf(HEAD_END, 0, 'latin1');
-    if (end === -1) {
-      if (bytes.length > MAX_RESPONSE_HEAD) return callback(new Error('pyre: the response head written to an upgrade socket is too large'));
-      this.partialHead = bytes;
-      return callback();
-    }
-    this.partialHead = null;
-    try {
-      this.startResponse(bytes.toString('latin1', 0, end));
-    } catch (err) {
-      return callback(err as Error);
-    }
-    const rest = bytes.subarray(end + HEAD_END.length);
-    if (rest.length === 0) return callback();
-    this.send(rest, callback);
+    if (this.over) return callback(Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }));
+    this.sent += chunk.length;
+    if (this.switched) return this.send(chunk, callback);
+    this.switch(chunk);
+    callback();
   }
 
-  /** Hands the head the listener wrote to the engine. */
-  private startResponse(head: string): void {
-    const lines = head.split('\r\n');
-    const statusLine = STATUS_LINE.exec(lines[0]);
-    if (statusLine === null) {
-      throw new Error(`pyre: the first bytes written to an upgrade socket must be an HTTP response head, not ${JSON.stringify(lines[0])}`);
-    }
-    const status = Number(statusLine[1]);
-    const reason = statusLine[2];
-    let block = '';
-    let closes = false;
-    for (let i = 1; i < lines.length; i++) {
-      const colon = lines[i].indexOf(':');
-      if (colon === -1) throw new Error(`pyre: not a header line in the response head: ${JSON.stringify(lines[i])}`);
-      const name = lines[i].slice(0, colon);
-      const value = trimOws(lines[i], colon + 1, lines[i].length);
-      checkHeaderName(name);
-      checkHeaderValue(name, value);
-      block += `${name}: ${value}\r\n`;
-      if (name.length === 10 && name.toLowerCase() === 'connection' && CONNECTION_CLOSE.test(value)) closes = true;
-    }
-    if (this.tunnel ? status >= 200 && status < 300 : status === 101) {
-      this.exchange.writeHeadBlock(status, block, -1, reason);
-      this.phase = Phase.Raw;
-      // After the 101 the exchange's body is the peer's raw bytes, until it ends its side.
-      this.exchange.ondata = (chunk) => this.receive(chunk);
-      this.exchange.onend = () => this.push(null);
-    } else {
-      this.exchange.writeHeadBlock(status, closes ? block : `${block}Connection: close\r\n`, -1, reason);
-      this.phase = Phase.Response;
-    }
+  /** The first bytes: from here the connection is the listener's, raw both ways. */
+  private switch(first: Buffer): void {
+    this.switched = true;
+    this.exchange.switchToRaw(first);
+    // Bytes sent behind the request, then the peer's, then its end.
+    this.exchange.ondata = (chunk) => this.receive(chunk);
+    this.exchange.onend = () => this.peerEnded();
   }
 
   private send(chunk: Buffer, callback: WriteCallback): void {
-    let flowing: boolean;
-    try {
-      flowing = this.exchange.write(chunk);
-    } catch (err) {
-      // The engine refuses bytes the response head rules out (more than its Content-Length).
-      return callback(err as Error);
-    }
-    if (flowing) callback();
+    if (this.exchange.write(chunk)) callback();
     else this.drainCallback = callback;
   }
 
@@ -158,6 +108,14 @@ export class UpgradeSocket extends Duplex {
     }
   }
 
+  /** The peer ended its side: 'end' once its bytes are read, as on net.Socket (at once when none wait). */
+  private peerEnded(): void {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    this.push(null);
+    this.read(0);
+  }
+
   override _read(): void {
     if (this.inputPaused) {
       this.inputPaused = false;
@@ -165,31 +123,34 @@ export class UpgradeSocket extends Duplex {
     }
   }
 
+  /** end(): our side is done; the connection closes once the peer has ended its side too (allowHalfOpen). */
   override _final(callback: WriteCallback): void {
-    const phase = this.phase;
-    this.phase = Phase.Over;
-    if (phase === Phase.Head) {
-      // Ended without a complete response head: close the connection, sending nothing.
-      this.exchange.destroy();
-    } else {
+    if (!this.over) {
+      if (!this.switched) this.switch(Buffer.alloc(0));
+      this.over = true;
       this.exchange.end();
     }
     callback();
-    // The engine drops whatever the peer sends from here on: for us its input is over.
-    if (phase === Phase.Raw) this.push(null);
-    else this.destroy();
   }
 
   override _destroy(error: Error | null, callback: WriteCallback): void {
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    // A refusal written and then destroyed at once (engine.io does so) still goes out whole.
-    if (this.phase === Phase.Response) this.exchange.end();
-    else if (this.phase !== Phase.Over) this.exchange.destroy();
-    this.phase = Phase.Over;
+    // What was written before goes out as far as the kernel takes it, as with node's destroy().
+    if (!this.over) this.exchange.destroy();
+    this.over = true;
     const pending = this.drainCallback;
     this.drainCallback = null;
     pending?.(Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' }));
     callback(error);
+  }
+
+  /** node's socket.resetAndDestroy(): the connection is reset (RST, unsent output dropped), then the socket is destroyed. */
+  resetAndDestroy(): this {
+    if (!this.over) {
+      this.over = true;
+      this.exchange.reset();
+    }
+    return this.destroy();
   }
 
   /** node's socket.setTimeout: 'timeout' after `ms` without input or output (0 turns it off). */

@@ -1,10 +1,10 @@
 //! The chunked transfer coding (RFC 9112 section 7.1): an incremental decoder for request
 //! bodies and the encoder's framing for responses.
 
-use crate::parser::{bare_line_ending, memchr};
+use crate::parser::{bare_line_ending, is_token_byte, memchr};
 
-/// Most bytes of chunk extensions on one chunk line before the body is refused.
-const MAX_EXTENSION_BYTES: usize = 4096;
+/// Most bytes of chunk extensions on one chunk line before the body is refused (node's limit).
+const MAX_EXTENSION_BYTES: usize = 16384;
 /// A chunk size above 2^60 cannot be real; refusing it also keeps the arithmetic far from overflow.
 const MAX_SIZE_DIGITS: u32 = 15;
 
@@ -14,6 +14,27 @@ pub enum ChunkError {
     Invalid(&'static str),
     /// The body passed the configured limit: answer 413.
     TooLarge,
+    /// A chunk line's extensions passed MAX_EXTENSION_BYTES: answer 413, as node does.
+    ExtensionsTooLarge,
+}
+
+/// Where a chunk line's extensions are in their grammar (RFC 9112 section 7.1.1):
+/// `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ext {
+    /// After `;`: whitespace, then the name.
+    BeforeName,
+    Name,
+    /// Whitespace after a name: `=`, `;` or the line's end may follow.
+    AfterName,
+    /// After `=`: whitespace, then a token or a quoted string.
+    BeforeValue,
+    Token,
+    Quoted,
+    /// After a backslash inside a quoted string.
+    QuotedPair,
+    /// After a value: whitespace, `;` or the line's end.
+    AfterValue,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +46,7 @@ enum State {
     /// Inside `;ext...` after the size.
     Extension {
         bytes: usize,
+        at: Ext,
     },
     /// Saw CR ending the size line; LF must follow.
     SizeLf,
@@ -88,30 +110,29 @@ impl Decoder {
                         }
                         None if digits == 0 => return Err(ChunkError::Invalid("invalid chunk size")),
                         None => match b {
-                            b';' => self.state = State::Extension { bytes: 0 },
+                            b';' => self.state = State::Extension { bytes: 1, at: Ext::BeforeName },
                             b'\r' => self.state = State::SizeLf,
                             _ => return Err(ChunkError::Invalid("invalid chunk size")),
                         },
                     }
                     i += 1;
                 }
-                State::Extension { bytes } => {
-                    // Extensions are ignored, but must stay printable and bounded.
-                    let rest = &input[i..];
-                    let end = memchr(b'\r', rest).unwrap_or(rest.len());
-                    if rest[..end].iter().any(|&b| b != b'\t' && (b < 0x20 || b == 0x7f)) {
-                        return Err(ChunkError::Invalid("invalid chunk extension"));
-                    }
-                    if bytes + end > MAX_EXTENSION_BYTES {
-                        return Err(ChunkError::Invalid("chunk extension too long"));
-                    }
-                    if end < rest.len() {
+                State::Extension { bytes, at } => {
+                    let b = input[i];
+                    i += 1;
+                    if b == b'\r' {
+                        if !matches!(at, Ext::Name | Ext::AfterName | Ext::Token | Ext::AfterValue) {
+                            // A bare `;`, an `=` without a value, or a quoted string left open.
+                            return Err(ChunkError::Invalid("invalid chunk extension"));
+                        }
                         self.state = State::SizeLf;
-                        i += end + 1;
-                    } else {
-                        self.state = State::Extension { bytes: bytes + end };
-                        i += end;
+                        continue;
                     }
+                    if bytes == MAX_EXTENSION_BYTES {
+                        return Err(ChunkError::ExtensionsTooLarge);
+                    }
+                    let at = extension_step(at, b).ok_or(ChunkError::Invalid("invalid chunk extension"))?;
+                    self.state = State::Extension { bytes: bytes + 1, at };
                 }
                 State::SizeLf => {
                     if input[i] != b'\n' {
@@ -197,6 +218,29 @@ pub fn trailer_fields(section: &[u8]) -> Result<Vec<FieldPair<'_>>, ChunkError> 
         }
         _ => Err(ChunkError::Invalid("malformed trailer fields")),
     }
+}
+
+/// The next place in the extension grammar after byte `b` (not CR), or None if `b` breaks it.
+fn extension_step(at: Ext, b: u8) -> Option<Ext> {
+    let space = b == b' ' || b == b'\t';
+    let token = is_token_byte(b);
+    Some(match at {
+        Ext::BeforeName if space => Ext::BeforeName,
+        Ext::BeforeName | Ext::Name if token => Ext::Name,
+        Ext::Name | Ext::AfterName if space => Ext::AfterName,
+        Ext::Name | Ext::AfterName if b == b'=' => Ext::BeforeValue,
+        Ext::Name | Ext::AfterName | Ext::Token | Ext::AfterValue if b == b';' => Ext::BeforeName,
+        Ext::BeforeValue if space => Ext::BeforeValue,
+        Ext::BeforeValue if b == b'"' => Ext::Quoted,
+        Ext::BeforeValue | Ext::Token if token => Ext::Token,
+        Ext::Token | Ext::AfterValue if space => Ext::AfterValue,
+        Ext::Quoted if b == b'"' => Ext::AfterValue,
+        Ext::Quoted if b == b'\\' => Ext::QuotedPair,
+        // qdtext: HTAB, SP, visible characters but `"` and `\`, obs-text.
+        Ext::Quoted if b == b'\t' || (b >= 0x20 && b != 0x7f) => Ext::Quoted,
+        Ext::QuotedPair if b == b'\t' || (b >= 0x20 && b != 0x7f) => Ext::Quoted,
+        _ => return None,
+    })
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -308,9 +352,38 @@ mod tests {
     }
 
     #[test]
+    fn extensions_follow_their_grammar() {
+        for good in [
+            "1;a\r\n", "1;a=b\r\n", "1;a=b;c\r\n", "1; a = b ;c\r\n", "1;a=\"\"\r\n", "1;a=\"b;c=d\"\r\n",
+            "1;a=\"q\\\"x\"\r\n", "1;a=\"caf\u{e9}\"\r\n", "1;a\t=\tb\r\n",
+        ] {
+            let input = format!("{good}x\r\n0\r\n\r\n");
+            assert_eq!(decode_all(input.as_bytes()).map(|r| r.0), Ok(b"x".to_vec()), "{good:?}");
+        }
+        for bad in [
+            "1;\r\n", "1; \r\n", "1;;a\r\n", "1;a;\r\n", "1;=b\r\n", "1;a=\r\n", "1;a==b\r\n", "1;a=b c\r\n",
+            "1;a=\"b\r\n", "1;a=\"b\\\"\r\n", "1;a=\"b\"c\r\n", "1;a@b\r\n", "1;a=b\"\r\n", "1 ;a\r\n", "1;a=\"\x01\"\r\n",
+        ] {
+            assert!(matches!(decode_all(bad.as_bytes()), Err(ChunkError::Invalid(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_unbalanced_quote_is_refused_at_the_line_end_however_it_arrives() {
+        let input = b"5;name=\"open\r\nhello\r\n0\r\n\r\n";
+        let mut d = Decoder::new(0, 1024);
+        let cr = input.iter().position(|&b| b == b'\r').unwrap();
+        assert_eq!(d.decode(&input[..cr], |_| {}).unwrap().consumed, cr);
+        assert!(d.decode(&input[cr..], |_| {}).is_err());
+    }
+
+    #[test]
     fn limits() {
         let long_ext = format!("1;{}\r\n", "a".repeat(MAX_EXTENSION_BYTES + 1));
-        assert!(decode_all(long_ext.as_bytes()).is_err());
+        assert_eq!(decode_all(long_ext.as_bytes()).unwrap_err(), ChunkError::ExtensionsTooLarge);
+        // Counted per chunk line, as node counts it.
+        let many = format!("1;{0}=b\r\nx\r\n1;{0}=b\r\ny\r\n0\r\n\r\n", "a".repeat(10_000));
+        assert_eq!(decode_all(many.as_bytes()).unwrap().0, b"xy");
         let ok_ext = format!("1;{}\r\nx\r\n0\r\n\r\n", "a".repeat(MAX_EXTENSION_BYTES - 1));
         assert!(decode_all(ok_ext.as_bytes()).unwrap().1.done);
 

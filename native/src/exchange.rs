@@ -49,6 +49,10 @@ pub struct Exchange {
     pub status: u16,
     pub sent: u64,
     pub started: u64,
+    /// Answered with a raw head (the drop-in's 'upgrade' socket): the connection is JavaScript's
+    /// as node hands a socket over; the peer's bytes keep arriving after the response ends,
+    /// until the peer ends its side (`body_done`).
+    pub raw: bool,
 }
 
 impl Exchange {
@@ -76,6 +80,7 @@ impl Exchange {
             status: 0,
             sent: 0,
             started: 0,
+            raw: false,
         }
     }
 
@@ -102,6 +107,7 @@ impl Exchange {
         self.dispatched = false;
         self.status = 0;
         self.sent = 0;
+        self.raw = false;
     }
 
     /// Fills the record from a parsed head whose bytes are `bytes`.
@@ -131,6 +137,6 @@ impl Exchange {
 
     /// JavaScript still expects callbacks for this exchange.
     pub fn live(&self) -> bool {
-        self.dispatched && self.response != Response::Done
+        self.dispatched && (self.response != Response::Done || self.raw && !self.body_done)
     }
 }

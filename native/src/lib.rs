@@ -125,6 +125,7 @@ fn read_limits<const N: usize>(a: &Args<N>, obj: napi_sys::napi_value) -> Limits
         no_delay: b("noDelay", d.no_delay),
         allow_connect: b("allowConnect", d.allow_connect),
         allow_half_open: b("allowHalfOpen", d.allow_half_open),
+        node_refusals: b("nodeRefusals", d.node_refusals),
         router: a.prop_f64(obj, "router").map_or(d.router, |v| v as i32),
     }
 }
@@ -287,12 +288,15 @@ unsafe extern "C" fn server_destroy(env: napi_sys::napi_env, info: napi_sys::nap
 const STATUS_NO_DATE: u32 = 1 << 16;
 const STATUS_REASON: u32 = 1 << 17;
 const STATUS_BLOCK_ID: u32 = 1 << 18;
+/// The "header block" is a whole response head, to be sent as is (an 'upgrade' socket's answer).
+const STATUS_RAW_HEAD: u32 = 1 << 19;
 
 struct StatusWord {
     status: u16,
     send_date: bool,
     has_reason: bool,
     block_id: bool,
+    raw: bool,
 }
 
 fn split_status(word: u32) -> StatusWord {
@@ -301,6 +305,7 @@ fn split_status(word: u32) -> StatusWord {
         send_date: word & STATUS_NO_DATE == 0,
         has_reason: word & STATUS_REASON != 0,
         block_id: word & STATUS_BLOCK_ID != 0,
+        raw: word & STATUS_RAW_HEAD != 0,
     }
 }
 
@@ -310,16 +315,16 @@ unsafe fn with_head<T>(
     a: &Args<5>,
     f: impl FnOnce(&ResponseHead) -> Result<T, &'static str>,
 ) -> Result<T, &'static str> {
-    let StatusWord { status, send_date, has_reason, block_id } = split_status(a.u32(1));
+    let StatusWord { status, send_date, has_reason, block_id, raw } = split_status(a.u32(1));
     let given = has_reason.then(|| a.bytes(2, BytesArg::Reason));
     let reason = given.as_deref().unwrap_or(writer::status_phrase(status).as_bytes());
     if block_id {
-        return blocks::with(a.u32(3), |block, &info| f(&ResponseHead { status, reason, block, info, send_date }))
+        return blocks::with(a.u32(3), |block, &info| f(&ResponseHead { status, reason, block, info, send_date, raw: false }))
             .unwrap_or(Err("unknown header block"));
     }
     let block = a.bytes(3, BytesArg::Head);
-    let info = writer::scan_block(&block)?;
-    f(&ResponseHead { status, reason, block: &block, info, send_date })
+    let info = if raw { writer::BlockInfo::default() } else { writer::scan_block(&block)? };
+    f(&ResponseHead { status, reason, block: &block, info, send_date, raw })
 }
 
 /// respond(token, status, reason | undefined, head | blockId, body)
@@ -444,6 +449,18 @@ unsafe extern "C" fn destroy(env: napi_sys::napi_env, info: napi_sys::napi_callb
     undefined(env)
 }
 
+/// reset(token): close the token's connection at once with a TCP reset, unsent output dropped
+/// (node's `socket.resetAndDestroy()`).
+unsafe extern "C" fn reset(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    if let Some((conn, _)) = conn_of(a.f64(0)) {
+        conn.reset_on_close = true;
+        conn.pending_close = Some(connection::Abort::Destroyed);
+        conn.mark_dirty();
+    }
+    undefined(env)
+}
+
 /// endConnection(token): no more requests are read on the token's connection; it closes once
 /// the responses owed are sent (node's `socket.end()` under a server).
 unsafe extern "C" fn end_connection(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
@@ -506,6 +523,7 @@ const EXPORTS: &[(&str, RawFn)] = &[
     ("write", write),
     ("end", end),
     ("writeContinue", write_continue),
+    ("reset", reset),
     ("headerText", header_text),
     ("trailers", trailers),
     ("pause", pause),

@@ -141,7 +141,9 @@ fn finish(
     if hosts > 1 {
         return Err(reject(400, "more than one Host header", "ERR_PYRE_HOST"));
     }
-    if hosts == 0 && http11 && limits.require_host {
+    let upgrade = connect || conn.upgrade && upgrade_header;
+    // node hands an upgrade request to its listener before it looks for Host.
+    if hosts == 0 && http11 && limits.require_host && !(upgrade && limits.node_refusals) {
         return Err(reject(400, "missing Host header", "ERR_PYRE_HOST"));
     }
     let framing = framing.resolve(http11, limits)?;
@@ -158,7 +160,7 @@ fn finish(
         framing,
         keep_alive,
         expect_continue: expect_continue && http11 && framing != Framing::None,
-        upgrade: connect || conn.upgrade && upgrade_header,
+        upgrade,
         connect,
     }))
 }
@@ -327,8 +329,24 @@ static HOST_BYTES: [bool; 256] = byte_table!(|c| c.is_ascii_alphanumeric()
             | b'='
     ));
 
+/// A Host value (RFC 9110 7.2, RFC 3986 3.2.2-3.2.3): a name or an IPv4 address, or a
+/// bracketed IP literal, then optionally `:` and a port of digits only.
 fn check_host(value: &[u8]) -> Result<(), Reject> {
-    if value.iter().all(|&b| HOST_BYTES[b as usize]) {
+    let (host, port) = match value.first() {
+        Some(b'[') => match memchr(b']', value) {
+            Some(end) => value.split_at(end + 1),
+            None => return Err(reject(400, "invalid Host header", "ERR_PYRE_HOST")),
+        },
+        _ => value.split_at(memchr(b':', value).unwrap_or(value.len())),
+    };
+    let literal = host.len() >= 2 && host[0] == b'[';
+    let host_ok = if literal {
+        host[1..host.len() - 1].iter().all(|&b| HOST_BYTES[b as usize] && b != b'[' && b != b']')
+    } else {
+        host.iter().all(|&b| HOST_BYTES[b as usize] && !matches!(b, b'[' | b']' | b':'))
+    };
+    let port_ok = port.is_empty() || (port[0] == b':' && port[1..].iter().all(u8::is_ascii_digit));
+    if host_ok && port_ok {
         Ok(())
     } else {
         Err(reject(400, "invalid Host header", "ERR_PYRE_HOST"))
@@ -671,6 +689,26 @@ mod tests {
         assert!(h.upgrade);
         let h = parse("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n").unwrap().unwrap();
         assert!(!h.upgrade);
+    }
+
+    #[test]
+    fn an_upgrade_needs_no_host_when_refusing_as_node() {
+        let raw = "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+        assert_eq!(parse(raw).unwrap_err().code, "ERR_PYRE_HOST");
+        let node = Limits { node_refusals: true, ..Limits::default() };
+        assert!(parse_with(raw, &node).unwrap().unwrap().upgrade);
+        assert_eq!(parse_with("GET / HTTP/1.1\r\n\r\n", &node).unwrap_err().code, "ERR_PYRE_HOST");
+    }
+
+    #[test]
+    fn host_ports_are_digits_only() {
+        for good in ["x", "x:80", "x:", "127.0.0.1:8080", "[::1]", "[::1]:443", "a-b.example.com:1", ""] {
+            assert_eq!(status(&format!("GET / HTTP/1.1\r\nHost: {good}\r\n\r\n")), 200, "{good:?}");
+        }
+        for bad in ["x:8o", "x:80a", "x: 80", "x:-1", "x:80:81", "[::1]:x", "[::1]80", "[::1", "::1", "http://x", "x]:80", "a[b"] {
+            let raw = format!("GET / HTTP/1.1\r\nHost: {bad}\r\n\r\n");
+            assert_eq!(parse(&raw).unwrap_err().code, "ERR_PYRE_HOST", "{bad:?}");
+        }
     }
 
     #[test]

@@ -167,6 +167,15 @@ pub fn write_error(out: &mut Vec<u8>, status: u16, reason: &str, loop_ms: u64) {
     out.push(b'\n');
 }
 
+/// An error response as node:http writes one: the status line and `Connection: close`, nothing more.
+pub fn write_bare_error(out: &mut Vec<u8>, status: u16) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_status(out, status);
+    out.push(b' ');
+    out.extend_from_slice(status_phrase(status).as_bytes());
+    out.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+}
+
 /// The reason phrase for a status code (node's wording), or "Unknown".
 pub fn status_phrase(status: u16) -> &'static str {
     match status {

@@ -57,6 +57,11 @@ export const enum StatusOption {
   Reason = 0x20000,
   /** The header block argument is a registered block's id (otherwise header lines). */
   BlockId = 0x40000,
+  /**
+   * The header block argument is raw bytes (a response head as an 'upgrade' socket was given it),
+   * sent as is; the connection is raw both ways from then on (an upgrade or CONNECT request only).
+   */
+  RawHead = 0x80000,
 }
 
 /**
@@ -132,6 +137,7 @@ export interface NativeLimits {
   maxRequestsPerConnection: number;
   allowConnect: boolean;
   allowHalfOpen: boolean;
+  nodeRefusals: boolean;
   requireHost: boolean;
   noDelay: boolean;
   /** Native router id (see Router), or -1. */
@@ -197,7 +203,7 @@ export interface Binding {
    */
   respond(token: number, status: number, reason: string | undefined, head: string | number, body: string | Buffer | undefined): void;
   /** Starts a streamed response. `contentLength` -1 = unknown (chunked, or close-delimited for 1.0). */
-  writeHead(token: number, status: number, reason: string | undefined, head: string | number, contentLength: number): void;
+  writeHead(token: number, status: number, reason: string | undefined, head: string | number | Buffer, contentLength: number): void;
   /** Checks a header block once and returns an id to pass as `head` from then on. */
   registerBlock(head: string): number;
   releaseBlock(id: number): void;
@@ -217,6 +223,8 @@ export interface Binding {
   resume(token: number): void;
   /** Closes the exchange's connection at once. */
   destroy(token: number): void;
+  /** Closes the exchange's connection at once with a TCP reset, unsent output dropped. */
+  reset(token: number): void;
   /** Reads no more requests on the token's connection; it closes once the responses owed are sent. */
   endConnection(token: number): void;
   /** Bytes sent as-is as a refused request's answer, while a 'clientError' listener runs; false otherwise. */

@@ -1,6 +1,6 @@
 // One HTTP exchange on the fast path: the request as received and the response being made.
 // A single object per request keeps allocation low; the engine holds the bytes, JS holds a token.
-import { AbortReason, binding, connectionOf, RequestFlags, type SocketInfo, statusWord } from './binding';
+import { AbortReason, binding, connectionOf, RequestFlags, type SocketInfo, StatusOption, statusWord } from './binding';
 import { headerBlock, type HeadersInit, splitHeaderText, trailerBlock } from './headers';
 
 export type Body = string | Buffer | Uint8Array;
@@ -61,6 +61,12 @@ export class Exchange {
   onabort: ((reason: AbortReason) => void) | null = null;
   /** Called when output held back by `write()` returning false has drained. */
   ondrain: (() => void) | null = null;
+  /** Called when the peer ends its side behind an upgrade request not yet answered. */
+  onpeerend: (() => void) | null = null;
+  /** The peer has ended its side of the connection (an upgrade request's). */
+  private peerEnded = false;
+  /** Switched with switchToRaw(): the peer's bytes keep coming after the response ends. */
+  private raw = false;
 
   constructor(
     /** @internal */ readonly token: number,
@@ -261,6 +267,31 @@ export class Exchange {
     if (status === 101 || (status >= 200 && status < 300 && this.method === 'CONNECT')) this.ended = false;
   }
 
+  /**
+   * @internal The drop-in's 'upgrade' socket: the bytes the listener wrote first (its response
+   * head) go out as written, and the connection is raw both ways from here, whatever they say,
+   * as node hands its socket to the listener: the peer's bytes arrive through `ondata` until its
+   * end (`onend`), also after `end()`, which half-closes the connection.
+   */
+  switchToRaw(first: Buffer): void {
+    if (this.abortReason) return;
+    this.startResponse();
+    binding.writeHead(this.token, StatusOption.RawHead, undefined, first, -1);
+    this.state = State.Streaming;
+    this.raw = true;
+    this.ended = this.peerEnded;
+  }
+
+  /** Close the connection at once with a TCP reset (node's `resetAndDestroy()`); the exchange aborts. */
+  reset(): void {
+    if (!this.abortReason) binding.reset(this.token);
+  }
+
+  /** @internal The engine must keep telling this exchange of input after its response is done. */
+  get inputOpen(): boolean {
+    return this.raw && !this.endDelivered;
+  }
+
   /** Returns false when the caller should wait for `ondrain` before writing more. */
   write(chunk: Body): boolean {
     if (this.abortReason) return false;
@@ -285,7 +316,7 @@ export class Exchange {
 
   private finish(): void {
     this.state = State.Finished;
-    if (this.tracked) this.owner.release(this.token);
+    if (this.tracked && !this.inputOpen) this.owner.release(this.token);
   }
 
   private startResponse(): void {
@@ -310,10 +341,17 @@ export class Exchange {
 
   /** @internal */
   deliverEnd(): void {
+    if (this.state === State.Head && this.wantsUpgrade) {
+      // The peer ended behind an upgrade request that is still unanswered.
+      this.peerEnded = true;
+      this.onpeerend?.();
+      return;
+    }
     // Trailers are read now: the engine forgets the request once its response is done.
     if (this.flags & RequestFlags.Chunked) this.trailerCache = binding.trailers(this.token) ?? [];
     this.ended = true;
     this.maybeEnd();
+    if (this.raw && this.state === State.Finished && this.tracked) this.owner.release(this.token);
   }
 
   /** Calls the end listener once, after every queued chunk has been handed over. */

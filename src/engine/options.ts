@@ -44,6 +44,13 @@ export interface EngineOptions {
    * client that goes away (a closed tab, a cancelled fetch) is noticed at once.
    */
   allowHalfOpen?: boolean;
+  /**
+   * Refuse requests as node:http does: the answer is a bare status line with
+   * `Connection: close` (431 for every overflow), and a connection that sends no request within
+   * headersTimeout or requestTimeout of its accept is answered 408 (otherwise it is closed
+   * without a word). Default false; the drop-in sets it.
+   */
+  nodeRefusals?: boolean;
 }
 
 export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
@@ -62,6 +69,7 @@ export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
   noDelay: true,
   allowConnect: false,
   allowHalfOpen: false,
+  nodeRefusals: false,
   router: -1,
 });
 
@@ -91,6 +99,7 @@ export function resolveLimits(options: EngineOptions = {}, router = -1): NativeL
     noDelay: options.noDelay ?? d.noDelay,
     allowConnect: options.allowConnect ?? d.allowConnect,
     allowHalfOpen: options.allowHalfOpen ?? d.allowHalfOpen,
+    nodeRefusals: options.nodeRefusals ?? d.nodeRefusals,
     router,
   };
 }

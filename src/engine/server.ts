@@ -77,6 +77,9 @@ export class NativeServer extends EventEmitter {
 
   constructor(private readonly handler: Handler, options: NativeServerOptions = {}) {
     super();
+    if (typeof handler !== 'function') {
+      throw Object.assign(new TypeError(`The "handler" argument must be of type function. Received ${typeof handler}`), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
     const limits = resolveLimits(options, options.router ?? -1);
     this.highWaterMark = limits.highWaterMark;
     this.id = binding.serverCreate(limits, this.callbacks());
@@ -249,7 +252,7 @@ export class NativeServer extends EventEmitter {
         const exchange = new Exchange(token, code === 0 ? (method as string) : COMMON_METHODS[code], url, flags, route, params, this);
         this.dispatch(exchange);
         // Only exchanges that will hear from the engine again are tracked.
-        if (!exchange.finished) {
+        if (!exchange.finished || exchange.inputOpen) {
           exchange.tracked = true;
           live.set(token, exchange);
         }

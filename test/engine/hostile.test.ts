@@ -131,6 +131,8 @@ describe('request heads refused before the handler runs', () => {
     ['two Host fields', head('GET / HTTP/1.1\r\nHost: a\r\nHost: b'), 400],
     ['a Host with a space', head('GET / HTTP/1.1\r\nHost: a b'), 400],
     ['a Host with a slash', head('GET / HTTP/1.1\r\nHost: a/b'), 400],
+    ['a Host whose port is not all digits', head('GET / HTTP/1.1\r\nHost: example.com:80x'), 400],
+    ['a Host that is a URL', head('GET / HTTP/1.1\r\nHost: http://example.com'), 400],
     // Expectations (RFC 9110 section 10.1.1).
     ['an unknown expectation', head('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nExpect: 200-ok'), 417],
   ])('%s', async (_name, request, status) => {
@@ -189,8 +191,10 @@ describe('chunked bodies refused after the head was accepted', () => {
     ['an empty chunk size line', '\r\nhello\r\n0\r\n\r\n'],
     ['a chunk size that overflows (16 hex digits)', '1000000000000000\r\nx\r\n0\r\n\r\n'],
     ['a chunk size of 2^64 - 1', 'ffffffffffffffff\r\nx\r\n0\r\n\r\n'],
-    ['a chunk extension longer than 4 KiB', `1;${'a'.repeat(4097)}\r\nx\r\n0\r\n\r\n`],
     ['a control character in a chunk extension', '3;a\x01b\r\nabc\r\n0\r\n\r\n'],
+    ['a bare ; after the chunk size', '3;\r\nabc\r\n0\r\n\r\n'],
+    ['a chunk extension value left empty', '3;a=\r\nabc\r\n0\r\n\r\n'],
+    ['an unbalanced quote in a chunk extension', '3;a="b\r\nabc\r\n0\r\n\r\n'],
     ['chunk data longer than its size (no CRLF after it)', '5\r\nhelloXX\r\n0\r\n\r\n'],
     ['chunk data followed by a bare LF', '5\r\nhello\n0\r\n\r\n'],
     ['a chunk size line ended by a bare LF', '5\nhello\r\n0\r\n\r\n'],
@@ -204,9 +208,21 @@ describe('chunked bodies refused after the head was accepted', () => {
     expect((seen.bodyErrors[0] as RequestAbortedError).reason).toBe(AbortReason.BadBody);
   });
 
-  test('a chunk extension just under 4 KiB is accepted', async () => {
+  test('chunk extensions past 16 KiB on one chunk line: 413, close, and the body reader rejects', async () => {
+    await expectRefused(`${post}1;${'a'.repeat(16384)}\r\nx\r\n0\r\n\r\n`, 413, ['POST /up']);
+    expect(seen.bodyErrors).toHaveLength(1);
+  });
+
+  test('an unbalanced quote is refused as soon as its line ends, with the rest of the body not yet sent', async () => {
     const client = await RawClient.connect(port);
-    client.write(`${post}1;${'a'.repeat(4000)}\r\nx\r\n0\r\n\r\n`);
+    client.write(`${post}5;name="open\r\n`);
+    const [response] = await client.closedByServer(1000);
+    expect(response.status).toBe(400);
+  });
+
+  test('chunk extensions just under 16 KiB, quoted values included, are accepted', async () => {
+    const client = await RawClient.connect(port);
+    client.write(`${post}1;${'a'.repeat(16000)}="q\\"uoted; ok"\r\nx\r\n0\r\n\r\n`);
     const [response] = await client.responses(1);
     expect(response.body.toString()).toBe('body 1');
     client.destroy();

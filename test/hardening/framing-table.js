@@ -36,7 +36,11 @@ const CASES = [
   ['chunk size with a space before CRLF, `5 ` (7.1)', 'reject 400', `${CHUNKED}5 \r\nhello\r\n0\r\n\r\n`, true],
   ['chunk size negative, `-5` (7.1)', 'reject 400', `${CHUNKED}-5\r\nhello\r\n0\r\n\r\n`, true],
   ['chunk extension of 5000 bytes (7.1.1)', 'may limit (servers ought to)', `${CHUNKED}5;${'a'.repeat(5000)}\r\nhello\r\n0\r\n\r\n`, false],
+  ['chunk extensions of 17000 bytes (7.1.1)', 'may limit (servers ought to)', `${CHUNKED}5;${'a'.repeat(17000)}\r\nhello\r\n0\r\n\r\n`, false],
   ['chunk extension, short, `5;a=b` (7.1.1)', 'accept, ignore', `${CHUNKED}5;a=b\r\nhello\r\n0\r\n\r\n`, false],
+  ['chunk extension with a quoted value, `5;a="b;c"` (7.1.1)', 'accept, ignore', `${CHUNKED}5;a="b;c"\r\nhello\r\n0\r\n\r\n`, false],
+  ['chunk extension with an unbalanced quote, `5;a="b` (7.1.1)', 'reject 400', `${CHUNKED}5;a="b\r\nhello\r\n0\r\n\r\n`, true],
+  ['chunk size followed by a bare `;` (7.1.1)', 'reject 400', `${CHUNKED}5;\r\nhello\r\n0\r\n\r\n`, true],
   ['chunk data not followed by CRLF (7.1)', 'reject 400', `${CHUNKED}5\r\nhelloXX0\r\n\r\n`, true],
   ['chunk lines ended by bare LF (7.1, 2.2)', 'reject 400', `${CHUNKED}5\nhello\n0\n\n`, true],
   ['trailer section with a field (7.1.2)', 'accept', `${CHUNKED}5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n`, false],
@@ -60,6 +64,7 @@ const CASES = [
   ['HTTP/1.1 without Host (3.2)', 'reject 400', 'GET / HTTP/1.1\r\n\r\n', true],
   ['two Host fields (3.2)', 'reject 400', 'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', true],
   ['Host with a space, `x y` (3.2)', 'reject 400', 'GET / HTTP/1.1\r\nHost: x y\r\n\r\n', true],
+  ['Host whose port is not all digits, `x:8o` (3.2, RFC 3986 3.2.3)', 'reject 400', 'GET / HTTP/1.1\r\nHost: x:8o\r\n\r\n', true],
   ['empty lines before the request line (2.2)', 'accept (ignore at least one)', '\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n', false],
 ];
 

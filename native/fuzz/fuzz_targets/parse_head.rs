@@ -2,7 +2,8 @@
 //!
 //! Invariants: no panic; every span of an accepted head lies inside it; an accepted head parses
 //! the same without the bytes after it; the verdict never depends on how the bytes arrived (a
-//! prefix of an accepted head is "incomplete", never refused).
+//! prefix of an accepted head is "incomplete", never refused); an accepted Host has a port of
+//! digits only.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -49,6 +50,15 @@ fn check_accepted(buf: &[u8], head: &Head, fields: &[Field], limits: &Limits) {
         check_span("field value", f.value, head.len);
         assert!(!f.name(buf).is_empty(), "empty field name");
         assert!(!f.value(buf).iter().any(|&b| b == b'\r' || b == b'\n' || b == 0), "CR, LF or NUL in a field value");
+        if f.name(buf).eq_ignore_ascii_case(b"host") {
+            let value = f.value(buf);
+            // The port follows the last colon after an IP literal's closing bracket, if any.
+            let after_literal = value.iter().rposition(|&b| b == b']').map_or(0, |i| i + 1);
+            if let Some(colon) = value[after_literal..].iter().position(|&b| b == b':') {
+                let port = &value[after_literal + colon + 1..];
+                assert!(port.iter().all(u8::is_ascii_digit), "Host {:?} accepted", String::from_utf8_lossy(value));
+            }
+        }
     }
     match head.framing {
         Framing::Length(n) => assert!(n > 0 && (limits.max_body_size == 0 || n <= limits.max_body_size), "length {n}"),

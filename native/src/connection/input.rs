@@ -45,7 +45,8 @@ impl Conn {
         match self.read_some() {
             Ok(0) => self.on_eof(),
             Ok(_) => {
-                if was_between {
+                // A connection's first request is timed from its accept (as node times it).
+                if was_between && self.next_seq > 0 {
                     let now = self.server().now();
                     self.head_start = now;
                     if self.queue.is_empty() {
@@ -112,15 +113,32 @@ impl Conn {
             // As node's server does: the client's end ends the connection. What was written goes
             // out, the requests still unanswered abort, and nothing more is parsed. With
             // allowHalfOpen every request received is answered first. An upgrade or CONNECT
-            // awaiting its answer keeps the end for its socket (see raw_input).
+            // awaiting its answer keeps the end for its socket (see tell_early_end, raw_input).
+            // A head cut short by the end is refused (see next_head).
             BodyState::None => {
                 if !self.queue.is_empty() && !self.switch_pending && !self.server().limits.allow_half_open {
                     self.stop_parsing = true;
                     self.abort_queued(Abort::Closed);
                 }
+                let _scope = self.server().callbacks.scope();
+                self.process_input();
+                self.tell_early_end();
             }
         }
         self.after_js();
+    }
+
+    /// The peer ended right behind an upgrade request still awaiting its answer, with nothing
+    /// held back: JavaScript hears of the end now, as node's socket would (once answered, raw
+    /// input would report it again; the exchange's end is delivered once).
+    fn tell_early_end(&mut self) {
+        if !self.switch_pending || !self.unread().is_empty() {
+            return;
+        }
+        if let Some(ex) = self.queue.back().filter(|ex| ex.upgrade && ex.live() && ex.response == Response::NotStarted) {
+            let seq = ex.seq;
+            self.call_end(seq);
+        }
     }
 
     /// Parses and dispatches everything buffered, as far as limits and pauses allow.
@@ -161,6 +179,10 @@ impl Conn {
         let mut fields = std::mem::take(&mut self.fields);
         let parsed = parser::parse_head(self.unread(), limits, &mut fields);
         let result = match parsed {
+            Ok(None) if self.read_eof => {
+                self.refuse(400, "request head cut short", "HPE_INVALID_EOF_STATE");
+                false
+            }
             Ok(None) => false,
             Err(reject) => {
                 self.refuse(reject.status, reject.reason, reject.code);
@@ -265,8 +287,9 @@ impl Conn {
                 let (status, reason, code) = match err {
                     ChunkError::Invalid(r) => (400, r, "HPE_INVALID_CHUNK_SIZE"),
                     ChunkError::TooLarge => (413, "request body too large", "ERR_PYRE_BODY_TOO_LARGE"),
+                    ChunkError::ExtensionsTooLarge => (413, "chunk extensions too large", "HPE_CHUNK_EXTENSIONS_OVERFLOW"),
                 };
-                self.body_error(seq, status, reason);
+                self.body_error(seq, status, reason, code);
                 self.report_client_error(code, reason);
                 false
             }
@@ -296,7 +319,13 @@ impl Conn {
             // The peer's end follows the last byte it sent, also when it came before the 101.
             if self.read_eof {
                 self.body = BodyState::None;
-                self.call_end(seq);
+                if self.find(seq).is_some_and(|ex| ex.live()) {
+                    self.call_end(seq);
+                }
+                if let Some(ex) = self.find(seq) {
+                    ex.body_done = true;
+                }
+                self.advance();
             }
             return false;
         }
@@ -342,10 +371,9 @@ impl Conn {
     }
 
     /// The request body broke the rules: answer if nothing was sent yet, abort, close.
-    pub(super) fn body_error(&mut self, seq: u32, status: u16, reason: &str) {
+    pub(super) fn body_error(&mut self, seq: u32, status: u16, reason: &str, code: &str) {
         self.body = BodyState::None;
         self.stop_parsing = true;
-        let loop_ms = self.server().now();
         let Some(idx) = self.index_of(seq) else {
             return self.close(Abort::BadBody);
         };
@@ -354,8 +382,7 @@ impl Conn {
         ex.close_after = true;
         if ex.response == Response::NotStarted {
             ex.response = Response::Done;
-            let mut bytes = Vec::new();
-            writer::write_error(&mut bytes, status, reason, loop_ms);
+            let bytes = self.refusal_answer(status, reason, code);
             self.emit(idx, &bytes);
         } else if ex.response != Response::Done {
             // Half a response is out: the only honest end is a cut connection.
@@ -391,8 +418,7 @@ impl Conn {
         }
         let Some(idx) = self.index_of(seq) else { return };
         if !answered {
-            let mut bytes = Vec::new();
-            writer::write_error(&mut bytes, status, reason, self.server().now());
+            let bytes = self.refusal_answer(status, reason, code);
             self.emit(idx, &bytes);
         }
         self.queue[idx].response = Response::Done;
@@ -403,6 +429,18 @@ impl Conn {
         }
         self.advance();
         self.mark_dirty();
+    }
+
+    /// The engine's own answer to a refused request: a short text/plain reason, or on a server
+    /// that refuses as node:http does, node's bare answer (every overflow is its 431 there).
+    fn refusal_answer(&self, status: u16, reason: &str, code: &str) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        if self.server().limits.node_refusals {
+            writer::write_bare_error(&mut bytes, if code == "HPE_HEADER_OVERFLOW" { 431 } else { status });
+        } else {
+            writer::write_error(&mut bytes, status, reason, self.server().now());
+        }
+        bytes
     }
 
     /// A 'clientError' listener's socket.write(): `bytes` join the refused request's answer.

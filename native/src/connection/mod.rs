@@ -128,6 +128,10 @@ pub struct Conn {
     /// Loop time until which a stopped server waits for this idle connection's next request
     /// (REUSE_GRACE_MS); 0 when there is no such grace.
     reuse_grace_until: u64,
+    /// Our write side is shut (a raw exchange ended while the peer still sends).
+    write_shut: bool,
+    /// Close with a reset (SO_LINGER 0) rather than a FIN: node's `resetAndDestroy()`.
+    pub reset_on_close: bool,
 }
 
 struct Refusal {
@@ -184,6 +188,8 @@ impl Conn {
             requests: 0,
             refusal: None,
             reuse_grace_until: 0,
+            write_shut: false,
+            reset_on_close: false,
         })
     }
 
@@ -367,7 +373,7 @@ impl Conn {
         if let Some(reason) = self.pending_close.take() {
             // As node's socket.destroy(): bytes written before it still go out, as far as the
             // kernel takes them now (node writes them at once; here they wait for this flush).
-            if reason == Abort::Destroyed {
+            if reason == Abort::Destroyed && !self.reset_on_close {
                 self.flush();
             }
             return self.close(reason);
@@ -386,6 +392,7 @@ impl Conn {
             if self.closed {
                 return;
             }
+            self.half_close_raw();
             // Done once nothing more will be answered: a close was decided, or the client
             // finished sending and every buffered request has been parsed.
             let input_done = self.stop_parsing || (self.read_eof && !self.needs_process);
@@ -397,6 +404,18 @@ impl Conn {
             }
         }
         self.update_poll();
+    }
+
+    /// A raw exchange's response has ended and gone out while the peer still sends: our side
+    /// is shut (node's `end()` on an allowHalfOpen socket); its input is read on until it ends.
+    fn half_close_raw(&mut self) {
+        if self.write_shut || !matches!(self.body, BodyState::Upgraded { .. }) {
+            return;
+        }
+        if self.queue.front().is_some_and(|ex| ex.raw && ex.response == crate::exchange::Response::Done) {
+            self.write_shut = true;
+            sys::shutdown_write(self.socket);
+        }
     }
 
     /// Between requests: give back what a large upload or response made the buffers grow to.
@@ -464,6 +483,9 @@ impl Conn {
             cbs.call(Cb::ConnectionClose, &[cbs.number(self.id as f64), cbs.number(reason as u32 as f64)]);
         }
         crate::server::forget_conn(self);
+        if self.reset_on_close {
+            sys::reset_on_close(self.socket);
+        }
         if self.poll.is_null() {
             // Never started: nothing of libuv's to wait for.
             sys::close(self.socket);

@@ -17,6 +17,8 @@ pub struct ResponseHead<'a> {
     pub info: BlockInfo,
     /// Add the engine's Date line; false for node's `res.sendDate = false`.
     pub send_date: bool,
+    /// `block` is the whole head as the drop-in's 'upgrade' socket was given it, sent as is.
+    pub raw: bool,
 }
 
 impl Conn {
@@ -57,6 +59,9 @@ impl Conn {
         head: &ResponseHead,
         body_len: Option<u64>,
     ) -> CallResult<BodyFraming> {
+        if head.raw {
+            return self.start_raw_response(idx, head.block);
+        }
         let (status, reason, info) = (head.status, head.reason, head.info);
         if !(100..=999).contains(&status) {
             return Err("status code must be between 100 and 999");
@@ -162,6 +167,32 @@ impl Conn {
             }
         }
         Ok(framing)
+    }
+
+    /// An upgrade or CONNECT answered with raw bytes: they go out as written (a response head,
+    /// or anything), and the connection becomes JavaScript's, raw both ways, as node hands its
+    /// socket to the listener: input held back behind the request, then the peer's bytes and its
+    /// end, arrive as this exchange's body; ending the response half-closes the connection
+    /// (see after_js), which closes once the peer has ended too.
+    fn start_raw_response(&mut self, idx: usize, head: &[u8]) -> CallResult<BodyFraming> {
+        let ex = &mut self.queue[idx];
+        if !ex.upgrade {
+            return Err("a raw response head answers only an upgrade or CONNECT request");
+        }
+        if ex.response != Response::NotStarted {
+            return Err("response already started");
+        }
+        ex.raw = true;
+        ex.body_done = false;
+        ex.response = Response::Streaming { framing: BodyFraming::UntilClose, written: 0 };
+        let seq = ex.seq;
+        self.emit(idx, head);
+        self.body = BodyState::Upgraded { seq };
+        self.stop_parsing = true;
+        self.switch_pending = false;
+        self.needs_process = true;
+        self.mark_dirty();
+        Ok(BodyFraming::UntilClose)
     }
 
     /// A complete response in one call.

@@ -25,7 +25,7 @@ impl Conn {
         }
         let receiving_body = !matches!(self.body, BodyState::None | BodyState::Upgraded { .. });
         if receiving_body {
-            if lim.request_timeout > 0 && now >= self.request_start + lim.request_timeout {
+            if expired(now, self.request_start, lim.request_timeout) {
                 self.time_out();
             }
             return;
@@ -35,25 +35,29 @@ impl Conn {
         }
         let partial_head = !self.unread().is_empty() && !self.stop_parsing && !self.switch_pending;
         if self.queue.is_empty() && self.unsent() == 0 && !partial_head {
-            // Idle between requests; a fresh connection that has sent nothing waits as long as a head may.
+            // Idle between requests; a fresh connection that has sent nothing waits as long as a
+            // head may (and, on a server that refuses as node does, is answered 408 as node's is).
+            if self.next_seq == 0 && lim.node_refusals {
+                if expired(now, self.head_start, lim.headers_timeout) || expired(now, self.request_start, lim.request_timeout) {
+                    self.time_out();
+                }
+                return;
+            }
             let (since, limit) = if self.next_seq == 0 {
                 (self.head_start, lim.headers_timeout)
             } else {
                 (self.idle_since, lim.keep_alive_timeout)
             };
-            if limit > 0 && now >= since + limit {
+            if expired(now, since, limit) {
                 self.close(Abort::Timeout);
             }
             return;
         }
-        if partial_head && self.queue.len() < lim.max_pipelined {
-            let head_limit = lim.headers_timeout;
-            let request_limit = lim.request_timeout;
-            if (head_limit > 0 && now >= self.head_start + head_limit)
-                || (request_limit > 0 && now >= self.request_start + request_limit)
-            {
-                self.time_out();
-            }
+        if partial_head
+            && self.queue.len() < lim.max_pipelined
+            && (expired(now, self.head_start, lim.headers_timeout) || expired(now, self.request_start, lim.request_timeout))
+        {
+            self.time_out();
         }
     }
 
@@ -73,4 +77,9 @@ impl Conn {
     pub fn is_idle(&self) -> bool {
         self.queue.is_empty() && self.unsent() == 0 && self.unread().is_empty() && matches!(self.body, BodyState::None)
     }
+}
+
+/// A timeout of `limit` ms (0: none) started at `since` has run out.
+fn expired(now: u64, since: u64, limit: u64) -> bool {
+    limit > 0 && now >= since + limit
 }

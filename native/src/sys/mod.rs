@@ -145,6 +145,11 @@ pub fn close(socket: Socket) {
     os::close(socket)
 }
 
+/// Makes the coming `close` a reset (RST, unsent data dropped) rather than a FIN: SO_LINGER 0.
+pub fn reset_on_close(socket: Socket) {
+    os::reset_on_close(socket)
+}
+
 /// The local address of a TCP socket.
 pub fn local_addr(socket: Socket) -> Option<SocketAddr> {
     os::local_addr(socket)

@@ -244,6 +244,14 @@ pub fn close(socket: Socket) {
     unsafe { ws::closesocket(socket) };
 }
 
+pub fn reset_on_close(socket: Socket) {
+    let linger = ws::LINGER { l_onoff: 1, l_linger: 0 };
+    // SAFETY: setsockopt with a pointer to a live LINGER and its size.
+    unsafe {
+        ws::setsockopt(socket, ws::SOL_SOCKET, ws::SO_LINGER, (&linger as *const ws::LINGER).cast(), std::mem::size_of::<ws::LINGER>() as i32)
+    };
+}
+
 pub fn local_addr(socket: Socket) -> Option<SocketAddr> {
     let mut storage = MaybeUninit::<ws::SOCKADDR_STORAGE>::zeroed();
     let mut len = std::mem::size_of::<ws::SOCKADDR_STORAGE>() as i32;
