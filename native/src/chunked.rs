@@ -252,7 +252,8 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
-/// Appends the framing line that precedes `len` bytes of chunk data.
+/// Appends the framing line that precedes `len` bytes of chunk data; the data and a CRLF follow
+/// (never an empty chunk: that would end the body).
 pub fn encode_size(out: &mut Vec<u8>, len: usize) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut digits = [0u8; 16];
@@ -267,16 +268,6 @@ pub fn encode_size(out: &mut Vec<u8>, len: usize) {
         }
     }
     out.extend_from_slice(&digits[at..]);
-    out.extend_from_slice(b"\r\n");
-}
-
-/// Appends one chunk (nothing for empty data: an empty chunk would end the body).
-pub fn encode_chunk(out: &mut Vec<u8>, data: &[u8]) {
-    if data.is_empty() {
-        return;
-    }
-    encode_size(out, data.len());
-    out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -399,8 +390,10 @@ mod tests {
     #[test]
     fn encodes() {
         let mut out = Vec::new();
-        encode_chunk(&mut out, b"hello world, this is 26 by");
-        encode_chunk(&mut out, b"");
+        let data = b"hello world, this is 26 by";
+        encode_size(&mut out, data.len());
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
         encode_end(&mut out, b"X: y\r\n");
         assert_eq!(out, b"1a\r\nhello world, this is 26 by\r\n0\r\nX: y\r\n\r\n");
         let (body, p, trailers) = decode_all(&out).unwrap();

@@ -27,24 +27,61 @@ thread_local! {
     static SCRATCH: RefCell<[Vec<u8>; 3]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
 }
 
-/// Bytes of a string (UTF-8) or Buffer argument, copied into a reusable scratch buffer.
+/// Bytes of a string argument (UTF-8 or Latin-1), copied into a reusable scratch buffer, or of a
+/// Buffer/Uint8Array argument, read in place: a large body is not copied on its way in.
 pub struct Bytes {
     slot: BytesArg,
     buf: Vec<u8>,
+    /// A Uint8Array's own memory (pointer, length). Valid until the napi call returns: the
+    /// argument keeps its ArrayBuffer alive, V8 never moves a backing store that napi has handed
+    /// out, and the engine runs no JavaScript inside a call from JavaScript.
+    in_place: Option<(*const u8, usize)>,
 }
 
 impl std::ops::Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.buf
+        match self.in_place {
+            // SAFETY: see `in_place`; the Bytes never outlives the call whose argument it reads.
+            Some((data, len)) => unsafe { std::slice::from_raw_parts(data, len) },
+            None => &self.buf,
+        }
     }
 }
 
 impl Drop for Bytes {
     fn drop(&mut self) {
-        let buf = std::mem::take(&mut self.buf);
-        SCRATCH.with(|s| s.borrow_mut()[self.slot as usize] = buf);
+        if self.in_place.is_none() {
+            let buf = std::mem::take(&mut self.buf);
+            SCRATCH.with(|s| s.borrow_mut()[self.slot as usize] = buf);
+        }
     }
+}
+
+/// Copies a string argument into `buf`: heads as Latin-1, as node writes them (their values are
+/// checked to be single bytes), bodies as UTF-8.
+///
+/// # Safety
+/// `value` must be a live string value of the current napi call.
+unsafe fn copy_string(env: sys::napi_env, value: sys::napi_value, slot: BytesArg, buf: &mut Vec<u8>) {
+    let read = if matches!(slot, BytesArg::Body) {
+        sys::napi_get_value_string_utf8
+    } else {
+        sys::napi_get_value_string_latin1
+    };
+    // Try the scratch buffer's room first: one call for the common short string. A truncated
+    // UTF-8 copy stops within 4 bytes of the end (a NUL and at most a 3-byte partial
+    // character), so anything shorter is complete.
+    buf.reserve(SHORT_STRING);
+    let mut written = 0usize;
+    read(env, value, buf.as_mut_ptr().cast(), buf.capacity(), &mut written);
+    if written + 4 >= buf.capacity() {
+        let mut len = 0usize;
+        read(env, value, ptr::null_mut(), 0, &mut len);
+        buf.reserve(len + 1);
+        read(env, value, buf.as_mut_ptr().cast(), len + 1, &mut written);
+    }
+    buf.set_len(written);
 }
 
 impl<const N: usize> Args<N> {
@@ -93,61 +130,41 @@ impl<const N: usize> Args<N> {
 
     /// A string (as UTF-8) or Buffer/Uint8Array argument; anything else is empty.
     pub fn bytes(&self, i: usize, slot: BytesArg) -> Bytes {
-        let mut buf = SCRATCH.with(|s| std::mem::take(&mut s.borrow_mut()[slot as usize]));
-        buf.clear();
         let env = self.env;
         let value = self.v[i];
-        // SAFETY: type-checked napi reads from a live argument into our own buffer; the
-        // string copy writes at most `len + 1` bytes into reserved capacity, then commits `len`.
-        unsafe {
-            let mut kind = 0;
-            sys::napi_typeof(env, value, &mut kind);
-            if kind == sys::ValueType::napi_string {
-                // Heads travel as Latin-1, as node writes them (their values are checked to be
-                // single bytes); bodies as UTF-8.
-                let read = if matches!(slot, BytesArg::Body) {
-                    sys::napi_get_value_string_utf8
-                } else {
-                    sys::napi_get_value_string_latin1
-                };
-                // Try the scratch buffer's room first: one call for the common short string. A
-                // truncated UTF-8 copy stops within 4 bytes of the end (a NUL and at most a
-                // 3-byte partial character), so anything shorter is complete.
-                buf.reserve(SHORT_STRING);
-                let mut written = 0usize;
-                read(env, value, buf.as_mut_ptr().cast(), buf.capacity(), &mut written);
-                if written + 4 >= buf.capacity() {
-                    let mut len = 0usize;
-                    read(env, value, ptr::null_mut(), 0, &mut len);
-                    buf.reserve(len + 1);
-                    read(env, value, buf.as_mut_ptr().cast(), len + 1, &mut written);
-                }
-                buf.set_len(written);
-            } else if kind == sys::ValueType::napi_object {
-                let mut data = ptr::null_mut();
-                let mut len = 0usize;
-                let mut is_typed = false;
-                sys::napi_is_typedarray(env, value, &mut is_typed);
-                if is_typed {
-                    let mut ta_kind = 0;
-                    let mut array_buffer = ptr::null_mut();
-                    let mut offset = 0usize;
-                    sys::napi_get_typedarray_info(
-                        env,
-                        value,
-                        &mut ta_kind,
-                        &mut len,
-                        &mut data,
-                        &mut array_buffer,
-                        &mut offset,
-                    );
-                    if ta_kind == sys::TypedarrayType::uint8_array && !data.is_null() {
-                        buf.extend_from_slice(std::slice::from_raw_parts(data as *const u8, len));
-                    }
-                }
-            }
+        let mut kind = 0;
+        // SAFETY: type query on a live argument.
+        unsafe { sys::napi_typeof(env, value, &mut kind) };
+        if kind == sys::ValueType::napi_object {
+            return Bytes { slot, buf: Vec::new(), in_place: Some(self.uint8_array(value).unwrap_or((ptr::null(), 0))) };
         }
-        Bytes { slot, buf }
+        let mut buf = SCRATCH.with(|s| std::mem::take(&mut s.borrow_mut()[slot as usize]));
+        buf.clear();
+        if kind == sys::ValueType::napi_string {
+            // SAFETY: the string copy writes at most the capacity it is given into our own
+            // buffer, then commits exactly what napi reports written.
+            unsafe { copy_string(env, value, slot, &mut buf) };
+        }
+        Bytes { slot, buf, in_place: None }
+    }
+
+    /// The memory of a Uint8Array (a Buffer) argument, or None for any other object.
+    fn uint8_array(&self, value: sys::napi_value) -> Option<(*const u8, usize)> {
+        let mut is_typed = false;
+        let mut ta_kind = 0;
+        let mut len = 0usize;
+        let mut data = ptr::null_mut();
+        let mut array_buffer = ptr::null_mut();
+        let mut offset = 0usize;
+        // SAFETY: type-checked reads of a live argument's typed-array description.
+        unsafe {
+            sys::napi_is_typedarray(self.env, value, &mut is_typed);
+            if !is_typed {
+                return None;
+            }
+            sys::napi_get_typedarray_info(self.env, value, &mut ta_kind, &mut len, &mut data, &mut array_buffer, &mut offset);
+        }
+        (ta_kind == sys::TypedarrayType::uint8_array && !data.is_null()).then_some((data as *const u8, len))
     }
 
     pub fn prop(&self, obj: sys::napi_value, name: &str) -> Option<sys::napi_value> {

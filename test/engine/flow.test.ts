@@ -2,7 +2,7 @@
 // backpressure (pause() stops reading the socket).
 import * as net from 'node:net';
 import type { Exchange } from '../../src/engine/exchange';
-import { delay, eventually, startServer, stopAll } from './helpers';
+import { delay, eventually, RawClient, startServer, stopAll } from './helpers';
 
 afterEach(stopAll);
 
@@ -118,4 +118,29 @@ test('a body nobody listens to yet is held (reading pauses) and handed over whol
   expect(socket.writableLength).toBeGreaterThan(0);
   await eventually(() => reply.endsWith(`got ${total} true`), 'the response', 20000);
   socket.destroy();
+});
+
+test('large bodies, which go to the socket as they are given, keep the order of pipelined responses', async () => {
+  const slow = Buffer.alloc(1 << 20, 'a');
+  const fast = Buffer.alloc(2 << 20, 'b');
+  const pieces = [Buffer.alloc(300 * 1024, 'c'), Buffer.alloc(20 * 1024, 'd'), Buffer.alloc(100, 'e')];
+  const { port } = startServer((ex) => {
+    if (ex.url === '/slow') {
+      setTimeout(() => ex.respond(200, slow), 30);
+    } else if (ex.url === '/fast') {
+      ex.respond(200, fast);
+    } else {
+      ex.writeHead(200);
+      for (const piece of pieces) ex.write(piece);
+      ex.end();
+    }
+  });
+  const client = await RawClient.connect(port);
+  client.write('GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\n\r\nGET /chunked HTTP/1.1\r\nHost: t\r\n\r\n');
+  const [first, second, third] = await client.responses(3, 10000);
+  expect(first.body.equals(slow)).toBe(true);
+  expect(second.body.equals(fast)).toBe(true);
+  expect(third.headers['transfer-encoding']).toBe('chunked');
+  expect(third.body.equals(Buffer.concat(pieces))).toBe(true);
+  client.destroy();
 });

@@ -3,7 +3,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::{token, Abort, BodyState, Conn, Refusal, LINGER_MS, MAX_READ, MIN_READ, SEQ_MASK};
+use super::{buffers, token, Abort, BodyState, Conn, Refusal, LINGER_MS, MIN_READ, SEQ_MASK};
 use crate::chunked::{ChunkError, Decoder};
 use crate::exchange::{Exchange, Response};
 use crate::js::Cb;
@@ -13,15 +13,21 @@ use crate::sys::{self, ErrorKind};
 use crate::writer;
 
 impl Conn {
-    /// One read: how many bytes arrived (0 on EOF), or the error (the caller decides how to close).
+    /// One read into the thread's shared read buffer (after what is left of earlier input): how
+    /// many bytes arrived (0 on EOF), or the error (the caller decides how to close).
     pub(super) fn read_some(&mut self) -> Result<usize, sys::Error> {
-        if self.in_pos > 0 && self.in_pos >= self.inbuf.len() / 2 {
+        if self.inbuf.capacity() < buffers::READ_SIZE {
+            let mut shared = buffers::take(buffers::Kind::Input);
+            shared.extend_from_slice(self.unread());
+            self.inbuf = shared;
+            self.in_pos = 0;
+        } else if self.in_pos > 0 && self.in_pos >= self.inbuf.len() / 2 {
             self.inbuf.drain(..self.in_pos);
             self.in_pos = 0;
         }
         let len = self.inbuf.len();
         if self.inbuf.capacity() - len < MIN_READ {
-            self.inbuf.reserve(self.read_size);
+            self.inbuf.reserve(buffers::READ_SIZE);
         }
         let room = self.inbuf.capacity() - len;
         // SAFETY: the vector's spare capacity, `room` bytes after its `len` initialised ones.
@@ -30,9 +36,6 @@ impl Conn {
         let n = sys::recv(self.socket, spare)?;
         // SAFETY: recv initialised the first n bytes of the spare capacity.
         unsafe { self.inbuf.set_len(len + n) };
-        if n == room && self.read_size < MAX_READ {
-            self.read_size *= 2;
-        }
         Ok(n)
     }
 

@@ -14,19 +14,15 @@ use crate::server::{watch, Server};
 use crate::sys::{self, ErrorKind};
 use crate::uv;
 
+mod buffers;
 mod input;
 mod output;
 mod timeouts;
 
 pub use output::ResponseHead;
 
-/// Bytes asked of the kernel per read: a connection starts small and grows while reads fill
-/// the room they are given (uploads), and shrinks back when it goes idle, so memory per idle
-/// connection stays small.
+/// A read is made only with at least this much room in the input buffer (else it grows).
 const MIN_READ: usize = 4096;
-const MAX_READ: usize = 65536;
-/// Output buffer capacity kept across requests; a large streamed response's is released.
-const KEEP_OUT: usize = 65536;
 /// How long a closing connection keeps draining the client's input so our last response is
 /// not destroyed by a reset.
 const LINGER_MS: u64 = 2000;
@@ -78,9 +74,11 @@ pub struct Conn {
     poll: *mut uv::Handle,
     events: c_int,
     pub peer: Option<SocketAddr>,
+    /// Input not yet processed (from `in_pos`): the thread's shared read buffer while an event is
+    /// handled, afterwards only a remainder the connection keeps (see buffers.rs).
     inbuf: Vec<u8>,
     in_pos: usize,
-    read_size: usize,
+    /// Output not yet sent (from `out_pos`), in a buffer borrowed the same way.
     out: Vec<u8>,
     out_pos: usize,
     queue: VecDeque<Exchange>,
@@ -160,7 +158,6 @@ impl Conn {
             peer,
             inbuf: Vec::new(),
             in_pos: 0,
-            read_size: MIN_READ,
             out: Vec::new(),
             out_pos: 0,
             queue: VecDeque::new(),
@@ -314,9 +311,60 @@ impl Conn {
             }
         }
         if self.out_pos == self.out.len() {
+            self.out_pos = 0;
+            buffers::give(buffers::Kind::Output, std::mem::take(&mut self.out));
+        }
+    }
+
+    /// Sends what output is waiting and then `data` in one gather write, as far as the socket takes
+    /// them now, and returns how much of `data` went out: a large body goes from JavaScript's
+    /// memory to the kernel without a copy into the output buffer. Errors mark the connection
+    /// for closing, as flush() does.
+    fn send_with(&mut self, data: &[u8]) -> usize {
+        let mut sent = 0;
+        while sent < data.len() {
+            let waiting = &self.out[self.out_pos.min(self.out.len())..];
+            match sys::send_pair(self.socket, waiting, &data[sent..]) {
+                Ok(n @ 1..) => {
+                    let from_waiting = n.min(waiting.len());
+                    self.out_pos += from_waiting;
+                    sent += n - from_waiting;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                _ => {
+                    self.pending_close = Some(Abort::Closed);
+                    self.mark_dirty();
+                    break;
+                }
+            }
+        }
+        if self.out_pos > 0 && self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
         }
+        sent
+    }
+
+    /// The output buffer to append to, borrowed from the thread's spare when the connection has none.
+    fn out_buf(&mut self) -> &mut Vec<u8> {
+        if self.out.capacity() == 0 {
+            self.out = buffers::take(buffers::Kind::Output);
+        }
+        &mut self.out
+    }
+
+    /// After an event: the shared read buffer goes back once its input is processed. A small
+    /// remainder (a partial head) moves into a buffer of the connection's own; a large one (a
+    /// paused body, pipelined requests beyond the limit) keeps the buffer until it is read.
+    fn release_input(&mut self) {
+        let rest = self.inbuf.len() - self.in_pos;
+        if self.inbuf.capacity() < buffers::READ_SIZE || rest > buffers::KEEP_OWN {
+            return;
+        }
+        let own = self.unread().to_vec();
+        self.in_pos = 0;
+        buffers::give(buffers::Kind::Input, std::mem::replace(&mut self.inbuf, own));
     }
 
     /// The server is closing, or JavaScript ended the socket: answer what was received, read no
@@ -399,10 +447,8 @@ impl Conn {
             if (self.queue.is_empty() || self.doomed) && input_done {
                 return self.shutdown();
             }
-            if self.is_idle() {
-                self.shrink_buffers();
-            }
         }
+        self.release_input();
         self.update_poll();
     }
 
@@ -415,17 +461,6 @@ impl Conn {
         if self.queue.front().is_some_and(|ex| ex.raw && ex.response == crate::exchange::Response::Done) {
             self.write_shut = true;
             sys::shutdown_write(self.socket);
-        }
-    }
-
-    /// Between requests: give back what a large upload or response made the buffers grow to.
-    fn shrink_buffers(&mut self) {
-        if self.inbuf.capacity() > MIN_READ {
-            self.inbuf = Vec::new();
-            self.read_size = MIN_READ;
-        }
-        if self.out.capacity() > KEEP_OUT {
-            self.out = Vec::new();
         }
     }
 
@@ -527,6 +562,14 @@ impl Conn {
         let live: Vec<u32> = self.queue.iter().filter(|e| e.live()).map(|e| e.seq).collect();
         self.spare.extend(self.queue.drain(..));
         self.notify_each(Cb::Abort, &live, Some(reason as u32 as f64));
+    }
+}
+
+impl Drop for Conn {
+    /// The buffers a closed connection still holds become the thread's spares (as after an event).
+    fn drop(&mut self) {
+        buffers::give(buffers::Kind::Input, std::mem::take(&mut self.inbuf));
+        buffers::give(buffers::Kind::Output, std::mem::take(&mut self.out));
     }
 }
 

@@ -21,6 +21,11 @@ pub struct ResponseHead<'a> {
     pub raw: bool,
 }
 
+/// Body pieces at least this large are sent as they are given rather than at the end of the
+/// event: their bytes go to the kernel from JavaScript's memory, not through a copy (or several,
+/// as the output buffer grows) first.
+const SEND_AT_ONCE: usize = 16 * 1024;
+
 impl Conn {
     // ---- writing (called from JavaScript through lib.rs) ----
 
@@ -35,13 +40,24 @@ impl Conn {
         self.queue.get_mut(idx)
     }
 
-    /// Appends response bytes for the exchange at `idx`: straight to the socket's buffer when
-    /// it is at the front, else held until the exchanges before it are done.
+    /// Appends response bytes for the exchange at `idx`: to the connection's output when it is
+    /// at the front, else held until the exchanges before it are done. A large piece at the
+    /// front is sent at once, after the output waiting before it, and only what the socket does
+    /// not take is copied.
     pub(super) fn emit(&mut self, idx: usize, bytes: &[u8]) {
+        let sent = if idx == 0 && bytes.len() >= SEND_AT_ONCE && self.pending_close.is_none() { self.send_with(bytes) } else { 0 };
+        if sent < bytes.len() {
+            self.held(idx).extend_from_slice(&bytes[sent..]);
+        }
+    }
+
+    /// Where output for the exchange at `idx` is appended: the connection's output at the
+    /// front, else the exchange's own until those before it are done.
+    fn held(&mut self, idx: usize) -> &mut Vec<u8> {
         if idx == 0 {
-            self.out.extend_from_slice(bytes);
+            self.out_buf()
         } else {
-            self.queue[idx].pending.extend_from_slice(bytes);
+            &mut self.queue[idx].pending
         }
     }
 
@@ -144,13 +160,7 @@ impl Conn {
             loop_ms,
         };
         ex.response = Response::Streaming { framing, written: 0 };
-        if idx == 0 {
-            writer::write_head(&mut self.out, &parts);
-        } else {
-            let mut pending = std::mem::take(&mut self.queue[idx].pending);
-            writer::write_head(&mut pending, &parts);
-            self.queue[idx].pending = pending;
-        }
+        writer::write_head(self.held(idx), &parts);
         if answers_switch_request {
             // Input held back behind the request is now raw bytes (after a switch) or HTTP
             // again; either way it is processed at the flush, as is a peer's end that came first.
@@ -245,13 +255,12 @@ impl Conn {
                 *written += data.len() as u64;
                 self.emit(idx, data);
             }
-            BodyFraming::Chunked => {
-                if idx == 0 {
-                    chunked::encode_chunk(&mut self.out, data);
-                } else {
-                    chunked::encode_chunk(&mut self.queue[idx].pending, data);
-                }
+            BodyFraming::Chunked if !data.is_empty() => {
+                chunked::encode_size(self.held(idx), data.len());
+                self.emit(idx, data);
+                self.held(idx).extend_from_slice(b"\r\n");
             }
+            BodyFraming::Chunked => {}
             BodyFraming::UntilClose => self.emit(idx, data),
         }
         Ok(())
@@ -280,11 +289,7 @@ impl Conn {
     pub(super) fn finish_response(&mut self, idx: usize, trailers: &[u8]) {
         let ex = &mut self.queue[idx];
         if let Response::Streaming { framing: BodyFraming::Chunked, .. } = ex.response {
-            if idx == 0 {
-                chunked::encode_end(&mut self.out, trailers);
-            } else {
-                chunked::encode_end(&mut self.queue[idx].pending, trailers);
-            }
+            chunked::encode_end(self.held(idx), trailers);
         }
         let ex = &mut self.queue[idx];
         ex.response = Response::Done;
@@ -339,11 +344,13 @@ impl Conn {
                 self.doomed = !self.queue.is_empty();
                 break;
             }
-            if let Some(next) = self.queue.front_mut() {
-                let pending = std::mem::take(&mut next.pending);
-                self.out.extend_from_slice(&pending);
-                next.pending = pending;
-                next.pending.clear();
+            let held = self.queue.front_mut().map(|next| std::mem::take(&mut next.pending));
+            if let Some(mut pending) = held {
+                if !pending.is_empty() {
+                    self.out_buf().extend_from_slice(&pending);
+                }
+                pending.clear();
+                self.queue[0].pending = pending;
             }
             // A slot in the pipeline freed up: buffered requests may be parsed now.
             self.needs_process = true;

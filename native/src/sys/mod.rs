@@ -136,6 +136,13 @@ pub fn send(socket: Socket, buf: &[u8]) -> Result<usize, Error> {
     os::send(socket, buf)
 }
 
+/// One write of `first` and then `second` (a gather write, so a large body follows the output
+/// before it without being copied behind it); returns how many bytes the OS took in all.
+#[inline]
+pub fn send_pair(socket: Socket, first: &[u8], second: &[u8]) -> Result<usize, Error> {
+    os::send_pair(socket, first, second)
+}
+
 /// Ends our sending side (the peer reads EOF) while still reading.
 pub fn shutdown_write(socket: Socket) {
     os::shutdown_write(socket)

@@ -305,6 +305,27 @@ pub fn send(socket: Socket, buf: &[u8]) -> Result<usize, Error> {
     }
 }
 
+#[inline]
+pub fn send_pair(socket: Socket, first: &[u8], second: &[u8]) -> Result<usize, Error> {
+    let mut iov = [
+        libc::iovec { iov_base: first.as_ptr() as *mut _, iov_len: first.len() },
+        libc::iovec { iov_base: second.as_ptr() as *mut _, iov_len: second.len() },
+    ];
+    // SAFETY: a zeroed msghdr is valid (no address, no control data); it points at the two
+    // live slices above, of which sendmsg reads at most their lengths.
+    let n = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = iov.as_mut_ptr();
+        msg.msg_iovlen = iov.len() as _;
+        libc::sendmsg(socket, &msg, SEND_FLAGS)
+    };
+    if n < 0 {
+        Err(Error::last())
+    } else {
+        Ok(n as usize)
+    }
+}
+
 pub fn shutdown_write(socket: Socket) {
     // SAFETY: shutting down our own socket's write side.
     unsafe { libc::shutdown(socket, libc::SHUT_WR) };

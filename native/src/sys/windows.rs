@@ -234,6 +234,19 @@ pub fn send(socket: Socket, buf: &[u8]) -> Result<usize, Error> {
     check(n).map(|n| n as usize)
 }
 
+#[inline]
+pub fn send_pair(socket: Socket, first: &[u8], second: &[u8]) -> Result<usize, Error> {
+    let buffers = [
+        ws::WSABUF { len: winsock_len(first.len()) as u32, buf: first.as_ptr() as *mut u8 },
+        ws::WSABUF { len: winsock_len(second.len()) as u32, buf: second.as_ptr() as *mut u8 },
+    ];
+    let mut sent = 0u32;
+    // SAFETY: WSASend reads at most the given lengths of the two live slices; no overlapped
+    // I/O (a nonblocking socket completes or fails at once).
+    let ret = unsafe { ws::WSASend(socket, buffers.as_ptr(), 2, &mut sent, 0, ptr::null_mut(), None) };
+    check(ret).map(|_| sent as usize)
+}
+
 pub fn shutdown_write(socket: Socket) {
     // SAFETY: shutting down our own socket's sending side.
     unsafe { ws::shutdown(socket, ws::SD_SEND) };
