@@ -162,6 +162,7 @@ export class Server extends EventEmitter {
       maxHeadersCount: options.maxHeadersCount ?? null,
     };
     this.native = new NativeServer((exchange) => this.handle(exchange), this.engineOptions);
+    this.native.owner = this;
     this.native.on('listening', () => this.emit('listening'));
     this.native.on('close', () => this.emit('close'));
     this.sockets = new Sockets(this, this.native);

@@ -74,6 +74,12 @@ export class NativeServer extends EventEmitter {
   private observer: ConnectionObserver | null = null;
   /** @internal */
   readonly highWaterMark: number;
+  /**
+   * @internal The server object the user holds when it wraps this one (the drop-in's Server):
+   * a close from outside (a cluster worker's disconnect, `pyre serve`'s drain) goes through its
+   * close(), which does its own part of the drain.
+   */
+  owner: { close(): unknown } | null = null;
 
   constructor(private readonly handler: Handler, options: NativeServerOptions = {}) {
     super();
@@ -113,7 +119,7 @@ export class NativeServer extends EventEmitter {
    */
   private closeWhenWorkerDisconnects(worker: NonNullable<typeof cluster.worker>): void {
     const close = (): void => {
-      if (this.listening) this.close();
+      if (this.listening) this.shutDown();
     };
     worker.once('disconnect', close);
     this.once('close', () => worker.off('disconnect', close));
@@ -183,6 +189,12 @@ export class NativeServer extends EventEmitter {
     binding.serverStopListening(this.id);
     binding.serverCloseIdle(this.id);
     return this;
+  }
+
+  /** @internal close() as the user would call it (through the owner, if any). */
+  shutDown(): void {
+    if (this.owner === null) this.close();
+    else this.owner.close();
   }
 
   closeIdleConnections(): void {
@@ -292,10 +304,10 @@ function paramsOf(count: number, p0: unknown, p1: unknown, p2: unknown, p3: unkn
 }
 
 /**
- * A bind/listen failure as node reports it: `listen EADDRINUSE: address already in use :::8080`,
+ * @internal A bind/listen failure as node reports it: `listen EADDRINUSE: address already in use :::8080`,
  * or for a unix socket (no port) `... /run/app.sock`.
  */
-function listenError(err: unknown, address: string, port?: number): Error {
+export function listenError(err: unknown, address: string, port?: number): Error {
   const errno = (err as { errno?: number }).errno;
   if (typeof errno !== 'number') return err as Error;
   const [code, description] = getSystemErrorMap().get(errno) ?? ['UNKNOWN', 'unknown error'];

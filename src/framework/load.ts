@@ -33,11 +33,18 @@ export async function importFrom(specifier: string, fromDirectory: string): Prom
     throw new Error(`pyre: app.load(${JSON.stringify(specifier)}): cannot resolve ${wanted} (${(err as Error).message.split('\n')[0]})`);
   }
   try {
+    return await loadModule(resolved);
+  } catch (err) {
+    throw new Error(`pyre: app.load(${JSON.stringify(specifier)}): loading ${resolved} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** A resolved module file: required, or imported when it is an ES module; its exports. */
+export async function loadModule(resolved: string): Promise<unknown> {
+  try {
     return require(resolved) as unknown;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') {
-      throw new Error(`pyre: app.load(${JSON.stringify(specifier)}): loading ${resolved} failed: ${(err as Error).message}`, { cause: err });
-    }
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
     return importModule(pathToFileURL(resolved).href);
   }
 }

@@ -44,12 +44,22 @@ export class KeepAliveLoad {
     return this.report.answered;
   }
 
+  /** Answers from `pid` so far. */
+  answersBy(pid: number): number {
+    return this.report.answersByPid.get(pid) ?? 0;
+  }
+
   /** Resolves once `count` more answers have come (or the load has no connections left). */
   async answers(count: number, timeoutMs = 10_000): Promise<void> {
     const target = this.report.answered + count;
+    await this.until(() => this.report.answered >= target || this.running.size === 0, `${count} answers`, timeoutMs);
+  }
+
+  /** Resolves once `condition` holds, checked as answers come; fails after `timeoutMs`. */
+  async until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.report.answered < target && this.running.size > 0) {
-      if (Date.now() > deadline) throw new Error(`load: ${count} answers did not come within ${timeoutMs} ms`);
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`load: no ${what} within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 50);
