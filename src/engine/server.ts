@@ -165,7 +165,12 @@ export class NativeServer extends EventEmitter {
       binding.serverListenUnix(this.id, Buffer.from(path), options.backlog ?? 511, options.readableAll ?? false, options.writableAll ?? false);
       return path;
     } catch (err) {
-      throw listenError(err, path);
+      const error = listenError(err, path) as NodeJS.ErrnoException;
+      // Node on Windows takes a path for a named pipe, which the engine cannot poll (docs/ARCHITECTURE.md, "Platforms").
+      if (process.platform === 'win32' && error.code === 'ENOTSUP') {
+        error.message += ' (Pyre on Windows serves TCP only, not named pipes or unix domain sockets: listen on a TCP port, e.g. { port: 8080, host: \'127.0.0.1\' })';
+      }
+      throw error;
     }
   }
 

@@ -77,6 +77,11 @@ impl Error {
 /// A failed listen: the error and the system call that failed.
 pub type ListenError = (Error, &'static str);
 
+/// Runs the set-up steps of a fresh socket; closes the socket if one fails (for the backends).
+fn set_up_or_close<T>(socket: Socket, steps: impl FnOnce() -> Result<T, ListenError>) -> Result<T, ListenError> {
+    steps().inspect_err(|_| close(socket))
+}
+
 /// A TCP socket bound to `addr` and listening; returns it with the address it was bound to
 /// (the port the OS chose for port 0). `reuse_port` balances connections between processes
 /// that listen on the same port, where the OS can (Linux); elsewhere it is an error.

@@ -8,7 +8,7 @@ use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::raw::c_int;
 
-use super::{Error, ErrorKind, ListenError};
+use super::{set_up_or_close, Error, ErrorKind, ListenError};
 
 /// Declares functions the host executable (node) exports: resolved by the dynamic linker when
 /// the addon loads (build.rs lets the link leave them undefined).
@@ -66,7 +66,7 @@ fn check(ret: c_int) -> Result<c_int, Error> {
 pub fn listen_tcp(addr: SocketAddr, backlog: i32, ipv6_only: bool, reuse_port: bool) -> Result<(Socket, SocketAddr), ListenError> {
     let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
     let fd = new_socket(family).map_err(|e| (e, "socket"))?;
-    let bound = (|| {
+    let bound = set_up_or_close(fd, || {
         set_int_opt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
         if reuse_port {
             set_reuse_port(fd).map_err(|e| (e, "setsockopt"))?;
@@ -81,14 +81,8 @@ pub fn listen_tcp(addr: SocketAddr, backlog: i32, ipv6_only: bool, reuse_port: b
             check(libc::listen(fd, backlog)).map_err(|e| (e, "listen"))?;
         }
         Ok(local_addr(fd).unwrap_or(addr))
-    })();
-    match bound {
-        Ok(bound) => Ok((fd, bound)),
-        Err(e) => {
-            close(fd);
-            Err(e)
-        }
-    }
+    })?;
+    Ok((fd, bound))
 }
 
 /// SO_REUSEPORT balances connections between listeners on Linux. macOS and the BSDs accept the
@@ -158,7 +152,7 @@ pub fn listen_unix(path: &[u8], backlog: i32, readable_all: bool, writable_all: 
         // A missing directory is reported as EACCES, as libuv (and so node) reports it.
         return Err((if e.0 == libc::ENOENT { Error(libc::EACCES) } else { e }, "bind"));
     }
-    let listening = (|| {
+    set_up_or_close(fd, || {
         if let (Some(file), true) = (&socket_file, access != 0) {
             // SAFETY: stat/chmod with a NUL-terminated path and a stat buffer we own.
             unsafe {
@@ -171,17 +165,13 @@ pub fn listen_unix(path: &[u8], backlog: i32, readable_all: bool, writable_all: 
         }
         // SAFETY: listen on our bound socket.
         check(unsafe { libc::listen(fd, backlog) }).map_err(|e| (e, "listen"))
-    })();
-    match listening {
-        Ok(_) => Ok((fd, socket_file)),
-        Err(e) => {
-            close(fd);
-            if let Some(file) = &socket_file {
-                file.remove();
-            }
-            Err(e)
+    })
+    .inspect_err(|_| {
+        if let Some(file) = &socket_file {
+            file.remove();
         }
-    }
+    })?;
+    Ok((fd, socket_file))
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]

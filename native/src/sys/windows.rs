@@ -14,19 +14,20 @@ use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
-use windows_sys::Win32::Foundation::{SetHandleInformation, HANDLE_FLAG_INHERIT};
+use windows_sys::Win32::Foundation::{SetHandleInformation, ERROR_NOT_SUPPORTED, HANDLE_FLAG_INHERIT};
 use windows_sys::Win32::Networking::WinSock as ws;
 use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 
-use super::{Error, ErrorKind, ListenError};
+use super::{set_up_or_close, Error, ErrorKind, ListenError};
 
 pub type Socket = ws::SOCKET;
 pub type Code = i32;
 
 pub const INVALID_INPUT: Code = ws::WSAEINVAL;
 
-/// Refused requests (unix domain sockets, adopted listeners, reusePort): libuv's ENOTSUP.
-const UNSUPPORTED: Code = ws::WSAEOPNOTSUPP;
+/// Refused requests (unix domain sockets, adopted listeners, reusePort): the code libuv
+/// translates to ENOTSUP (it has no entry for WSAEOPNOTSUPP, which would come out UNKNOWN).
+const UNSUPPORTED: Code = ERROR_NOT_SUPPORTED as Code;
 
 /// Declares functions the host executable (node.exe) exports, resolved on first call with
 /// `GetProcAddress(GetModuleHandleW(NULL), name)` and kept. No import library names node.exe, so
@@ -119,7 +120,7 @@ pub fn listen_tcp(addr: SocketAddr, backlog: i32, ipv6_only: bool, reuse_port: b
     startup();
     let family = if addr.is_ipv4() { ws::AF_INET } else { ws::AF_INET6 };
     let socket = new_socket(family).map_err(|e| (e, "socket"))?;
-    let bound = (|| {
+    let bound = set_up_or_close(socket, || {
         // No SO_REUSEADDR: on Windows it lets another socket take over a port in use (libuv sets
         // none either); rebinding over connections in TIME_WAIT works without it.
         if family == ws::AF_INET6 {
@@ -132,14 +133,8 @@ pub fn listen_tcp(addr: SocketAddr, backlog: i32, ipv6_only: bool, reuse_port: b
             check(ws::listen(socket, backlog)).map_err(|e| (e, "listen"))?;
         }
         Ok(local_addr(socket).unwrap_or(addr))
-    })();
-    match bound {
-        Ok(bound) => Ok((socket, bound)),
-        Err(e) => {
-            close(socket);
-            Err(e)
-        }
-    }
+    })?;
+    Ok((socket, bound))
 }
 
 /// No path listener is ever made on Windows (see the module comment).
