@@ -151,6 +151,7 @@ export class Server extends EventEmitter {
       noDelay: options.noDelay,
       requireHostHeader: options.requireHostHeader,
       nodeRefusals: true,
+      forwardExpectations: true,
     };
     this.timeouts = {
       keepAliveTimeout: this.engineOptions.keepAliveTimeout as number,
@@ -185,8 +186,26 @@ export class Server extends EventEmitter {
     const { Request, Response } = this.prototypes;
     const req = new Request(exchange, socket, this.requestOptions);
     const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);
-    if (exchange.expectsContinue && this.listenerCount('checkContinue') > 0) this.emit('checkContinue', req, res);
+    if (exchange.hasExpectation) this.expectation(exchange, req, res);
     else this.emit('request', req, res);
+  }
+
+  /**
+   * As node: `Expect: 100-continue` goes to 'checkContinue' listeners, or is answered
+   * `100 Continue` at once and emitted as a 'request'; another expectation goes to
+   * 'checkExpectation' listeners, or is answered 417 (node's bare one, the connection kept).
+   */
+  private expectation(exchange: Exchange, req: IncomingMessage, res: ServerResponse): void {
+    if (exchange.expectsContinue) {
+      if (this.listenerCount('checkContinue') > 0) return void this.emit('checkContinue', req, res);
+      res.writeContinue();
+      this.emit('request', req, res);
+    } else if (this.listenerCount('checkExpectation') > 0) {
+      this.emit('checkExpectation', req, res);
+    } else {
+      res.writeHead(417);
+      res.end();
+    }
   }
 
   /**

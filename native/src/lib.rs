@@ -125,6 +125,7 @@ fn read_limits<const N: usize>(a: &Args<N>, obj: napi_sys::napi_value) -> Limits
         no_delay: b("noDelay", d.no_delay),
         allow_connect: b("allowConnect", d.allow_connect),
         allow_half_open: b("allowHalfOpen", d.allow_half_open),
+        forward_expectations: b("forwardExpectations", d.forward_expectations),
         node_refusals: b("nodeRefusals", d.node_refusals),
         router: a.prop_f64(obj, "router").map_or(d.router, |v| v as i32),
     }

@@ -24,6 +24,9 @@ pub struct Limits {
     pub allow_connect: bool,
     /// A client's end (FIN) lets the requests it sent be answered, instead of aborting them.
     pub allow_half_open: bool,
+    /// A request whose `Expect` is not 100-continue reaches the handler (which answers it, as
+    /// node's 'checkExpectation' does) instead of being refused with 417.
+    pub forward_expectations: bool,
     /// Refuse as node:http does: a bare status line with `Connection: close` (431 for every
     /// overflow), and a 408 to a connection that never sent a request in time.
     pub node_refusals: bool,
@@ -49,6 +52,7 @@ impl Default for Limits {
             no_delay: true,
             allow_connect: false,
             allow_half_open: false,
+            forward_expectations: false,
             node_refusals: false,
             router: -1,
         }

@@ -42,6 +42,8 @@ pub struct Head {
     pub framing: Framing,
     pub keep_alive: bool,
     pub expect_continue: bool,
+    /// An `Expect` other than 100-continue, passed on (limits.forward_expectations).
+    pub expect_other: bool,
     /// Asks to switch protocols: an Upgrade request, or a CONNECT (a tunnel once answered 2xx).
     pub upgrade: bool,
     pub connect: bool,
@@ -114,6 +116,7 @@ fn finish(
     let mut hosts = 0;
     let mut conn = ConnectionTokens::default();
     let mut expect_continue = false;
+    let mut expect_other = false;
     let mut upgrade_header = false;
     for header in req.headers.iter() {
         let name = header.name.as_bytes();
@@ -127,6 +130,8 @@ fn finish(
             6 if name.eq_ignore_ascii_case(b"expect") => {
                 if trim(value).eq_ignore_ascii_case(b"100-continue") {
                     expect_continue = true;
+                } else if limits.forward_expectations {
+                    expect_other = true;
                 } else {
                     return Err(reject(417, "unsupported expectation", "ERR_PYRE_EXPECTATION"));
                 }
@@ -160,6 +165,7 @@ fn finish(
         framing,
         keep_alive,
         expect_continue: expect_continue && http11 && framing != Framing::None,
+        expect_other,
         upgrade,
         connect,
     }))
@@ -689,6 +695,17 @@ mod tests {
         assert!(h.upgrade);
         let h = parse("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n").unwrap().unwrap();
         assert!(!h.upgrade);
+    }
+
+    #[test]
+    fn other_expectations_are_refused_unless_forwarded() {
+        let raw = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: x-custom\r\n\r\n";
+        assert_eq!(parse(raw).unwrap_err().status, 417);
+        let forward = Limits { forward_expectations: true, ..Limits::default() };
+        let h = parse_with(raw, &forward).unwrap().unwrap();
+        assert!(h.expect_other && !h.expect_continue);
+        let h = parse_with("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n", &forward).unwrap().unwrap();
+        assert!(h.expect_continue && !h.expect_other);
     }
 
     #[test]

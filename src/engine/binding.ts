@@ -17,6 +17,8 @@ export const enum RequestFlags {
   Chunked = 32,
   /** A HEAD request: the engine never sends body bytes for it. */
   Head = 64,
+  /** An `Expect` other than 100-continue (only with the forwardExpectations option). */
+  ExpectOther = 128,
   /** Bits 8-11: a common method's code (see COMMON_METHODS); 0 when the method arrives as a string. */
   MethodShift = 8,
   MethodMask = 0xf00,
@@ -137,6 +139,7 @@ export interface NativeLimits {
   maxRequestsPerConnection: number;
   allowConnect: boolean;
   allowHalfOpen: boolean;
+  forwardExpectations: boolean;
   nodeRefusals: boolean;
   requireHost: boolean;
   noDelay: boolean;

@@ -95,6 +95,10 @@ export class Exchange {
   get expectsContinue(): boolean {
     return (this.flags & RequestFlags.ExpectContinue) !== 0;
   }
+  /** The request carries an `Expect` field: 100-continue, or (forwardExpectations) another. */
+  get hasExpectation(): boolean {
+    return (this.flags & (RequestFlags.ExpectContinue | RequestFlags.ExpectOther)) !== 0;
+  }
   get wantsUpgrade(): boolean {
     return (this.flags & RequestFlags.Upgrade) !== 0;
   }

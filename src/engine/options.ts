@@ -45,6 +45,12 @@ export interface EngineOptions {
    */
   allowHalfOpen?: boolean;
   /**
+   * Pass a request whose `Expect` is not `100-continue` to the handler (`exchange.expectation`
+   * says so; the handler answers it, with a 417 or otherwise) instead of refusing it with 417.
+   * Default false; the drop-in sets it for node's 'checkExpectation'.
+   */
+  forwardExpectations?: boolean;
+  /**
    * Refuse requests as node:http does: the answer is a bare status line with
    * `Connection: close` (431 for every overflow), and a connection that sends no request within
    * headersTimeout or requestTimeout of its accept is answered 408 (otherwise it is closed
@@ -69,6 +75,7 @@ export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
   noDelay: true,
   allowConnect: false,
   allowHalfOpen: false,
+  forwardExpectations: false,
   nodeRefusals: false,
   router: -1,
 });
@@ -99,6 +106,7 @@ export function resolveLimits(options: EngineOptions = {}, router = -1): NativeL
     noDelay: options.noDelay ?? d.noDelay,
     allowConnect: options.allowConnect ?? d.allowConnect,
     allowHalfOpen: options.allowHalfOpen ?? d.allowHalfOpen,
+    forwardExpectations: options.forwardExpectations ?? d.forwardExpectations,
     nodeRefusals: options.nodeRefusals ?? d.nodeRefusals,
     router,
   };

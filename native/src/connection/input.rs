@@ -486,6 +486,9 @@ fn request_flags(ex: &Exchange, head: &parser::Head) -> u32 {
     if ex.is_head_method {
         flags |= 64;
     }
+    if head.expect_other {
+        flags |= 128;
+    }
     flags | method_code(ex.method_bytes()) << METHOD_SHIFT
 }
 
