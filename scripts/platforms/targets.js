@@ -4,6 +4,8 @@
 // needs and returns the cargo set-up). The Linux targets are all built on Linux x64, as here; the
 // others on their own hosted runners (.github/workflows/platforms.yml).
 'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const tools = require('./tools');
 
 /** rustup's toolchain of the host, with its default linker. */
@@ -11,8 +13,22 @@ function native() {
   return { cargo: 'cargo' };
 }
 
-/** The cargo set-up for a `-Zbuild-std` target: Debian's 1.96 compiler (rustup's cannot fetch other targets' std here). */
-function buildStd(linker, rustflags = []) {
+/** Whether rustup's toolchain has the target's std (`rustup target add`, as on the hosted runners). */
+function rustupHas(triple) {
+  try {
+    const dir = execFileSync('rustc', ['--print', 'target-libdir', '--target', triple], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return fs.readdirSync(dir).some((f) => f.startsWith('libstd-'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The cargo set-up for a target other than the host: rustup's, if it has the target's std; else
+ * (here, where rustup cannot fetch other targets) Debian's 1.96 compiler with `-Zbuild-std`.
+ */
+function crossStd(triple, linker, rustflags = []) {
+  if (rustupHas(triple)) return { cargo: 'cargo', linker, rustflags };
   const { cargo, rustc } = tools.ensure('build-std');
   return { cargo, rustc, buildStd: true, linker, rustflags };
 }
@@ -32,12 +48,12 @@ const TARGETS = [
   {
     triple: 'aarch64-unknown-linux-gnu', suffix: 'linux-arm64-gnu', os: 'linux', cpu: 'arm64', libc: 'glibc',
     hosts: ['linux'], floor: 'glibc 2.17',
-    toolchain: () => buildStd(tools.ensure('glibc217-arm64')),
+    toolchain: () => crossStd('aarch64-unknown-linux-gnu', tools.ensure('glibc217-arm64')),
   },
   {
     triple: 'x86_64-unknown-linux-musl', suffix: 'linux-x64-musl', os: 'linux', cpu: 'x64', libc: 'musl',
     hosts: ['linux'], floor: 'musl 1.2 (libgcc_s.so.1 beside it, as Alpine has)',
-    toolchain: () => buildStd(tools.ensure('musl'), muslFlags('gcc', 'x86_64')),
+    toolchain: () => crossStd('x86_64-unknown-linux-musl', tools.ensure('musl'), muslFlags('gcc', 'x86_64')),
   },
   {
     triple: 'aarch64-unknown-linux-musl', suffix: 'linux-arm64-musl', os: 'linux', cpu: 'arm64', libc: 'musl',
@@ -45,7 +61,7 @@ const TARGETS = [
     // No Debian 12 package has an arm64 musl-gcc: the arm64 gcc with Debian 13's arm64 musl (see tools.js).
     toolchain: () => {
       const gcc = tools.ensure('aarch64');
-      return buildStd(tools.muslArm64Gcc(), muslFlags(gcc, 'aarch64'));
+      return crossStd('aarch64-unknown-linux-musl', tools.muslArm64Gcc(), muslFlags(gcc, 'aarch64'));
     },
   },
   {
