@@ -14,6 +14,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { buildableHere, platformPackages } = require('./targets');
 const { buildTarget } = require('./build');
+const { npm } = require('./tools');
 
 const root = path.join(__dirname, '..', '..');
 const OUT = path.join(root, 'dist', 'npm');
@@ -24,7 +25,7 @@ const MAIN_FILES = ['dist/src', 'dist/compat', 'esm', 'README.md'];
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 
 function pack(dir) {
-  const name = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', OUT, dir], { encoding: 'utf8' }).trim().split('\n').pop();
+  const name = npm(['pack', '--silent', '--ignore-scripts', '--pack-destination', OUT, dir]).trim().split('\n').pop();
   return path.join(OUT, name);
 }
 
@@ -64,7 +65,10 @@ function mainPackage(platformNames) {
   return pack(dir);
 }
 
-/** Writes every tarball; returns their paths, pyre-http's first. */
+/**
+ * Writes every tarball; returns their paths (pyre-http's first) and the targets whose build failed
+ * (each { triple, error }): one broken target does not keep the others from being packed.
+ */
 function packageAll(argv) {
   let binaries;
   let triples = buildableHere();
@@ -75,10 +79,17 @@ function packageAll(argv) {
   }
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(STAGE, { recursive: true });
-  execFileSync('npm', ['run', '--silent', 'build:ts'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const failed = [];
   if (!binaries) {
     binaries = path.join(STAGE, 'binaries');
-    for (const triple of triples) buildTarget(triple, binaries);
+    for (const triple of triples) {
+      try {
+        buildTarget(triple, binaries);
+      } catch (err) {
+        failed.push({ triple, error: err.message });
+      }
+    }
   }
   const written = [];
   for (const spec of platformPackages()) {
@@ -88,14 +99,17 @@ function packageAll(argv) {
   if (written.length === 0) throw new Error(`no binary found in ${binaries}`);
   const tarballs = [mainPackage(written.map((w) => w.name)), ...written.map((w) => w.tarball)];
   fs.rmSync(STAGE, { recursive: true, force: true });
-  return tarballs;
+  return { tarballs, failed };
 }
 
 module.exports = { packageAll };
 
 if (require.main === module) {
   try {
-    for (const tarball of packageAll(process.argv.slice(2))) console.log(path.relative(process.cwd(), tarball));
+    const { tarballs, failed } = packageAll(process.argv.slice(2));
+    for (const tarball of tarballs) console.log(path.relative(process.cwd(), tarball));
+    for (const { triple, error } of failed) console.error(`package: ${triple} not packed: ${error}`);
+    process.exit(failed.length === 0 ? 0 : 1);
   } catch (err) {
     console.error(`package: ${err.message}`);
     process.exit(1);

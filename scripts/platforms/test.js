@@ -16,7 +16,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const tools = require('./tools');
-const { platformPackages } = require('./targets');
+const { platformPackages, target } = require('./targets');
 const { packageAll } = require('./package');
 
 const root = path.join(__dirname, '..', '..');
@@ -61,9 +61,6 @@ function seconds(since) {
   return ((Date.now() - since) / 1000).toFixed(1);
 }
 
-/** npm's own entry point, run with this node (no shell, the same on every system). */
-const NPM_CLI = process.env.npm_execpath ?? fs.realpathSync(findOnPath('npm', process.env.PATH));
-
 /** A PATH on which no cargo or rustc can be found: node alone (and Windows' system directory). */
 function pathWithoutRust(dir) {
   if (process.platform === 'win32') return [path.dirname(process.execPath), path.join(process.env.SystemRoot, 'System32')].join(path.delimiter);
@@ -78,7 +75,7 @@ function findOnPath(command, pathValue) {
 }
 
 function npm(args, cwd, env) {
-  return execFileSync(process.execPath, [NPM_CLI, '--no-audit', '--no-fund', '--loglevel=error', ...args], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return tools.npm(['--no-audit', '--no-fund', '--loglevel=error', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** An HTTP request to 127.0.0.1; resolves { status, body, reused } (reused: the agent's kept-alive socket). */
@@ -242,7 +239,8 @@ async function main(argv) {
   const timings = [];
   let started = Date.now();
   if (build) {
-    packageAll([]);
+    const { failed } = packageAll([]);
+    for (const { triple, error } of failed) check(target(triple).suffix, `${triple} builds`, false, error);
     timings.push(['npm run package (build every target, pack)', seconds(started)]);
   }
   const chosen = platformPackages().filter((p) => only.length === 0 || only.includes(p.suffix));
@@ -268,7 +266,7 @@ async function main(argv) {
     }
     if (!native && specs.some((s) => s.suffix === 'linux-x64-gnu')) proveMissingBinary(work, env);
     for (const spec of untested) {
-      console.log(`\n*** NOT TESTED: ${spec.suffix} — no pyre-http-${spec.suffix} tarball: ${spec.hosts.includes(process.platform) ? 'its build was not run' : 'this system does not build it (the hosted CI workflow does, on its own runner)'} ***`);
+      console.log(`\n*** NOT TESTED: ${spec.suffix} — no pyre-http-${spec.suffix} tarball: ${spec.hosts.includes(process.platform) ? 'its build failed or was not run' : 'this system does not build it (the hosted CI workflow does, on its own runner)'} ***`);
     }
     console.log('\nplatform          binary    install  node');
     for (const p of proven) console.log(`${p.suffix.padEnd(17)} ${(p.size / 1048576).toFixed(2)} MiB  ${p.installSeconds.padStart(5)} s  ${p.node}`);

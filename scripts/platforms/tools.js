@@ -39,6 +39,15 @@ const MUSL_NODES = {
   arm64: { version: '22.20.0', platform: 'musllinux_1_2_aarch64' },
 };
 
+/** npm's own entry point, run with this node: no shell, the same on every system. */
+const NPM_CLI = process.env.npm_execpath ?? fs.realpathSync(
+  (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'npm')).find((f) => fs.existsSync(f)));
+
+/** Runs npm with the given arguments; returns its stdout. */
+function npm(args, options = {}) {
+  return run(process.execPath, [NPM_CLI, ...args], options);
+}
+
 function run(command, args, options = {}) {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options });
 }
@@ -92,7 +101,7 @@ function cached(name, fill) {
 
 /** `npm pack`s a package into dir and unpacks it there; returns the unpacked package directory. */
 function npmUnpack(spec, dir) {
-  const tarball = run('npm', ['pack', '--silent', spec], { cwd: dir }).trim().split('\n').pop();
+  const tarball = npm(['pack', '--silent', spec], { cwd: dir }).trim().split('\n').pop();
   run('tar', ['xzf', tarball], { cwd: dir });
   fs.rmSync(path.join(dir, tarball));
   return path.join(dir, 'package');
@@ -271,7 +280,7 @@ function ensure(name) {
   return tool();
 }
 
-module.exports = { CACHE, ensure, cached, libgccLinkDir, muslArm64Gcc, nodeFromNpm, aptInstall };
+module.exports = { CACHE, ensure, cached, libgccLinkDir, muslArm64Gcc, nodeFromNpm, npm, aptInstall };
 
 if (require.main === module) {
   const names = process.argv.slice(2);
