@@ -216,10 +216,10 @@ pub fn recv(socket: Socket, buf: &mut [MaybeUninit<u8>]) -> Result<usize, Error>
     check(n).map(|n| n as usize)
 }
 
-pub fn has_input(socket: Socket) -> bool {
+pub fn peek(socket: Socket) -> Result<usize, Error> {
     let mut byte = 0u8;
     // SAFETY: a one-byte peek into a stack byte on a nonblocking socket; the data stays queued.
-    unsafe { ws::recv(socket, &mut byte, 1, ws::MSG_PEEK) > 0 }
+    check(unsafe { ws::recv(socket, &mut byte, 1, ws::MSG_PEEK) }).map(|n| n as usize)
 }
 
 #[inline]
