@@ -247,21 +247,48 @@ export class App {
     if (this.global.middleware.length > 0 || route.blueprintLevel.middleware.length > 0 || route.endpointLevel.middleware.length > 0) {
       return this.settle(transport, request, route, runLevel(this.global, request, () => runRoute(route, request, () => callHandler(route, request, args))));
     }
+    let result: unknown;
+    try {
+      result = invoke(route, request, args);
+    } catch (error) {
+      return this.failed(transport, request, route, error);
+    }
+    if (isThenable(result)) return this.sendWhenSettled(transport, request, route, result);
+    return this.sendResult(transport, request, route, result);
+  }
+
+  /**
+   * An `async` handler's result (no middleware around the route): one reaction on its promise,
+   * then sent as a synchronous handler's value is. Awaiting it through the middleware path cost
+   * three promise jobs and an async frame more: +12,900 instructions per request, as much again
+   * as the whole synchronous request.
+   */
+  private sendWhenSettled(transport: Transport, request: Request, route: Route, pending: PromiseLike<unknown>): Promise<void> {
+    return Promise.resolve(pending).then(
+      (result) => this.sendResult(transport, request, route, result),
+      (error: unknown) => this.failed(transport, request, route, error),
+    );
+  }
+
+  /** A handler's value, sent; a plain string or JSON value needs no Response object unless a session cookie rides on it. */
+  private sendResult(transport: Transport, request: Request, route: Route, result: unknown): void | Promise<void> {
     let response: Response | undefined;
     let plain: FixedHeaders | undefined;
     let body = '';
     try {
-      const result = invoke(route, request, args);
-      if (isThenable(result)) return this.settle(transport, request, route, this.recover(route, request, Promise.resolve(result).then(toResponse)));
-      // A plain string or JSON value needs no Response object unless a session cookie rides on it.
       plain = request.openedSession === undefined ? plainHeaders(result) : undefined;
       if (plain === undefined) response = toResponse(result);
       else body = plainBody(result, plain);
     } catch (error) {
-      return this.settle(transport, request, route, this.recover(route, request, Promise.reject(error)));
+      return this.failed(transport, request, route, error);
     }
     if (plain !== undefined) return this.sendPlain(transport, route, plain, body);
     return this.send(transport, request, route, response as Response);
+  }
+
+  /** A route with no middleware failed: its error goes through the error handlers of every level. */
+  private failed(transport: Transport, request: Request, route: Route, error: unknown): Promise<void> {
+    return this.settle(transport, request, route, this.recover(route, request, Promise.reject(error)));
   }
 
   private sendPlain(transport: Transport, route: Route, headers: FixedHeaders, body: string): void | Promise<void> {

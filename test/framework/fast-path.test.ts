@@ -69,6 +69,22 @@ class Plain extends Blueprint {
     value.self = value;
     return value;
   }
+  @endpoint('/async-circular')
+  async asyncCircular() {
+    const value: Record<string, unknown> = {};
+    value.self = value;
+    return value;
+  }
+  @endpoint('/async-json/{n:int}')
+  async asyncJson(_request: Request, n: number) {
+    return { n };
+  }
+  @endpoint('/async-count')
+  async asyncCount(request: Request) {
+    const n = (request.session.get<number>('n') ?? 0) + 1;
+    request.session.set('n', n);
+    return String(n);
+  }
   @endpoint('/thenable')
   thenable() {
     return { then: (resolve: (value: unknown) => void) => resolve('from a thenable') };
@@ -182,6 +198,21 @@ describe.each(transports)('routes without middleware (%s)', (_name, start) => {
     const circular = await client.get('/circular');
     expect(circular.status).toBe(500);
     expect(logged.map((error) => (error as Error).constructor.name)).toEqual(['Error', 'TypeError']);
+  });
+
+  test('an async handler: its value sent as a synchronous one is, a failure to turn it into a response a logged 500', async () => {
+    const json = await client.get('/async-json/7');
+    expect([json.status, json.headers['content-type'], JSON.parse(json.body)]).toEqual([200, 'application/json; charset=utf-8', { n: 7 }]);
+    const circular = await client.get('/async-circular');
+    expect(circular.status).toBe(500);
+    expect(logged.map((error) => (error as Error).constructor.name)).toEqual(['TypeError']);
+  });
+
+  test('a session changed by an async handler is sealed into its cookie', async () => {
+    const first = await client.get('/async-count');
+    const cookie = [first.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('pyre_session='));
+    expect([first.body, cookie]).toEqual(['1', expect.any(String)]);
+    expect((await client.get('/async-count', { cookie: String(cookie).split(';')[0] })).body).toBe('2');
   });
 
   test('a thenable that is not a native promise is awaited', async () => {
