@@ -18,8 +18,9 @@ const { FIXTURE_DIR } = require('./lib/fixtures');
 const USAGE = `Usage: node bench/callgrind.js -s <server> -k <case> [options]
   -s, --server <name>   a server of bench/lib/catalogue.js (node servers only)
   -k, --case <id>       one of its cases (bench/lib/cases.js); not the 10k ones
-  -n, --requests <n>    requests counted (default 400)
-  -w, --warmup <n>      requests first, not counted, so the code is compiled (default 300)
+  -n, --requests <n>    requests counted (default 1000)
+  -w, --warmup <n>      requests first, not counted, so the code is compiled (default 3000;
+                        fewer leaves TurboFan compiling during the count)
   -c, --connections <n> keep-alive connections the requests are spread over (default 4)
   --annotate            print callgrind_annotate's top functions of the measured part`;
 
@@ -30,8 +31,8 @@ function options() {
     options: {
       server: { type: 'string', short: 's' },
       case: { type: 'string', short: 'k' },
-      requests: { type: 'string', short: 'n', default: '400' },
-      warmup: { type: 'string', short: 'w', default: '300' },
+      requests: { type: 'string', short: 'n', default: '1000' },
+      warmup: { type: 'string', short: 'w', default: '3000' },
       connections: { type: 'string', short: 'c', default: '4' },
       annotate: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
