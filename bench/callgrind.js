@@ -110,7 +110,7 @@ async function main() {
   const file = path.join(__dirname, 'servers', server.file);
   const preload = file.endsWith('.ts') ? ['-r', path.join(__dirname, 'lib/ts-hook.js')] : [];
   const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/out.%p`, process.execPath, ...preload, file], {
-    env: { ...process.env, PORT: String(port), FIXTURES: FIXTURE_DIR },
+    env: { ...process.env, ...server.env, PORT: String(port), FIXTURES: FIXTURE_DIR },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -1,4 +1,6 @@
 // The servers under test, one file each in bench/servers/, and the cases each one answers.
+const os = require('node:os');
+const path = require('node:path');
 const C = require('./cases');
 
 const BODIES = [C.JSON_ECHO, C.UPLOAD];
@@ -21,6 +23,10 @@ const SERVERS = [
   { name: 'express', file: 'express.js', cases: [C.HELLO, C.STATIC_1M], needs: [] },
   { name: 'express-app', file: 'express-app.js', cases: [C.APP_GET, C.APP_POST], needs: [] },
   { name: 'pyre-compat', file: 'pyre-compat.js', cases: [C.HELLO, ...BODIES, ...LARGE, ...MANY], needs: ['createServer'], pyre: true },
+  // pyre-compat's handler through `pyre serve`, then with its access log on (written to a file
+  // in the system's temporary directory): the command's cost, and the log's, per request.
+  { name: 'pyre-serve', file: 'pyre-serve.js', cases: [C.HELLO], needs: ['createServer'] },
+  { name: 'pyre-serve-log', file: 'pyre-serve.js', env: { ACCESS_LOG: path.join(os.tmpdir(), 'pyre-bench-access.log') }, cases: [C.HELLO], needs: ['createServer'] },
   { name: 'fastify-pyre', file: 'fastify-pyre.js', cases: [C.HELLO, ...BODIES, ...LARGE, C.STATIC_1M], needs: ['createServer'], pyre: true },
   { name: 'express-pyre', file: 'express-pyre.js', cases: [C.HELLO, C.STATIC_1M], needs: ['pyre-http/register'], pyre: true },
   { name: 'express-app-pyre', file: 'express-app-pyre.js', cases: [C.APP_GET, C.APP_POST], needs: ['pyre-http/register'], pyre: true },

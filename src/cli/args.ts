@@ -17,6 +17,8 @@ export interface ServeOptions {
   maxRequests: number | undefined;
   /** Run the entry as a script that listens by itself, whatever it exports. */
   register: boolean;
+  /** ms an idle keep-alive connection stays open, for the servers pyre makes; undefined: the default. */
+  keepAliveTimeoutMs: number | undefined;
   watch: boolean;
 }
 
@@ -35,6 +37,8 @@ export const USAGE = `usage: pyre serve <entry> [options]
   --access-log-format F    common (default) or json
   --max-requests N         replace a worker after it has read N requests (implies --workers 1)
   --register               run the entry as a script under pyre-http/register, whatever it exports
+  --keep-alive-timeout S   idle keep-alive connections close after S seconds (default 5); for
+                           handler and setup(app) entries (an App or script sets its own)
   --watch                  restart on file changes (development; one process)
 
 signals: SIGTERM/SIGINT drain and exit (a second SIGINT exits at once); SIGHUP replaces the
@@ -69,6 +73,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
     accessLogFormat: 'common',
     maxRequests: undefined,
     register: false,
+    keepAliveTimeoutMs: undefined,
     watch: false,
   };
   const rest = [...args];
@@ -119,6 +124,9 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
       case '--register':
         options.register = true;
         break;
+      case '--keep-alive-timeout':
+        options.keepAliveTimeoutMs = Math.round(seconds('--keep-alive-timeout', value()) * 1000);
+        break;
       case '--watch':
         options.watch = true;
         break;
@@ -141,5 +149,6 @@ export function serveArgs(options: ServeOptions): string[] {
   if (options.accessLog !== undefined) args.push(`--access-log=${options.accessLog}`, '--access-log-format', options.accessLogFormat);
   if (options.maxRequests !== undefined) args.push('--max-requests', String(options.maxRequests));
   if (options.register) args.push('--register');
+  if (options.keepAliveTimeoutMs !== undefined) args.push('--keep-alive-timeout', String(options.keepAliveTimeoutMs / 1000));
   return args;
 }

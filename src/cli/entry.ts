@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import { createServer, type RequestListener } from '../../compat/server';
 import { type AddressInfo, type NativeServer, openServers } from '../engine/server';
+import type { EngineOptions } from '../engine/options';
 import { App } from '../framework/app';
 import { loadModule } from '../framework/load';
 
@@ -19,7 +20,7 @@ export class EntryError extends Error {}
 export type Servable =
   | { kind: 'script' }
   | { kind: 'app'; app: App; how: string }
-  | { kind: 'handler'; handler: RequestListener; how: string };
+  | { kind: 'handler'; handler: RequestListener; engine: EngineOptions; how: string };
 
 /** How long a script that exports nothing servable may take to start listening. */
 const SCRIPT_START_MS = 5000;
@@ -45,7 +46,7 @@ function isKoa(value: unknown): value is { callback(): RequestListener } {
 }
 
 /** What the module's exports offer to serve, if anything; setup(app) is run here. */
-async function servableExports(exports: unknown): Promise<Servable | undefined> {
+async function servableExports(exports: unknown, engine: EngineOptions): Promise<Servable | undefined> {
   const record = (typeof exports === 'object' || typeof exports === 'function') && exports !== null ? (exports as Record<string, unknown>) : {};
   const fallback = record.default as Record<string, unknown> | undefined;
   for (const [value, how] of [[record.default, 'the default export'], [record.app, "export 'app'"]] as const) {
@@ -53,7 +54,7 @@ async function servableExports(exports: unknown): Promise<Servable | undefined> 
   }
   const setup = record.setup ?? fallback?.setup;
   if (typeof setup === 'function') {
-    const app = new App();
+    const app = new App(engine);
     await (setup as (app: App) => unknown)(app);
     return { kind: 'app', app, how: 'a framework setup(app)' };
   }
@@ -63,8 +64,8 @@ async function servableExports(exports: unknown): Promise<Servable | undefined> 
     [record.handler, "export 'handler'"],
   ] as const;
   for (const [value, how] of candidates) {
-    if (typeof value === 'function') return { kind: 'handler', handler: value as RequestListener, how: `a (req, res) handler from ${how}` };
-    if (isKoa(value)) return { kind: 'handler', handler: value.callback(), how: `a Koa app from ${how}` };
+    if (typeof value === 'function') return { kind: 'handler', handler: value as RequestListener, engine, how: `a (req, res) handler from ${how}` };
+    if (isKoa(value)) return { kind: 'handler', handler: value.callback(), engine, how: `a Koa app from ${how}` };
   }
   return undefined;
 }
@@ -84,8 +85,11 @@ async function firstListening(ms: number): Promise<NativeServer | undefined> {
   }
 }
 
-/** Loads the entry (pyre-http/register already applied) and decides how to serve it. */
-export async function loadEntry(file: string, scriptOnly: boolean): Promise<Servable> {
+/**
+ * Loads the entry (pyre-http/register already applied) and decides how to serve it; `engine`
+ * options go to the servers made here (not to an exported App or a script's own).
+ */
+export async function loadEntry(file: string, scriptOnly: boolean, engine: EngineOptions): Promise<Servable> {
   let exports: unknown;
   try {
     exports = await loadModule(file);
@@ -96,7 +100,7 @@ export async function loadEntry(file: string, scriptOnly: boolean): Promise<Serv
     throw err;
   }
   if (scriptOnly || listeningServer() !== undefined) return { kind: 'script' };
-  const servable = await servableExports(exports);
+  const servable = await servableExports(exports, engine);
   if (servable !== undefined) return servable;
   if ((await firstListening(SCRIPT_START_MS)) !== undefined) return { kind: 'script' };
   throw new EntryError(
@@ -108,7 +112,7 @@ export async function loadEntry(file: string, scriptOnly: boolean): Promise<Serv
 export async function serveEntry(servable: Servable, port: number, host: string): Promise<AddressInfo | string> {
   if (servable.kind === 'app') await servable.app.listen(port, host);
   else if (servable.kind === 'handler') {
-    const server = createServer(servable.handler);
+    const server = createServer(servable.engine, servable.handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());

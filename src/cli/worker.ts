@@ -65,7 +65,7 @@ interface Started {
 async function start(settings: WorkerSettings): Promise<Started> {
   const { file, options } = settings;
   // Until the app is up, an uncaught listen error (a script's server without an 'error'
-  // listener) is one line too.
+  // listener, or an async listen() whose rejection nobody catches) is one line too.
   const failed = (err: unknown): void => {
     const line = err instanceof EntryError ? err.message : listenFailure(err, options.host, options.port);
     if (line === undefined) {
@@ -80,6 +80,7 @@ async function start(settings: WorkerSettings): Promise<Started> {
     }
   };
   process.on('uncaughtException', failed);
+  process.on('unhandledRejection', failed);
   try {
     if (options.accessLog !== undefined) startAccessLog(options.accessLog, options.accessLogFormat);
     // Scripts read where to listen from the environment, as on a PaaS.
@@ -87,7 +88,7 @@ async function start(settings: WorkerSettings): Promise<Started> {
     if (options.hostGiven) process.env.HOST = options.host;
     require('../register');
     const inheritedBefore = process.env[INHERITED_LISTENER_ENV] !== undefined;
-    const servable = await loadEntry(file, options.register);
+    const servable = await loadEntry(file, options.register, options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeout: options.keepAliveTimeoutMs });
     const address = await serveEntry(servable, options.port, options.host);
     const inherited = inheritedBefore && process.env[INHERITED_LISTENER_ENV] === undefined;
     return { address, how: servable.kind === 'script' ? 'a script that listens by itself' : servable.how, inherited };
@@ -97,6 +98,7 @@ async function start(settings: WorkerSettings): Promise<Started> {
     return new Promise(() => {});
   } finally {
     process.off('uncaughtException', failed);
+    process.off('unhandledRejection', failed);
   }
 }
 

@@ -38,6 +38,18 @@ test.each(KINDS)('%s is served as %s and answers; SIGTERM stops it with exit 0',
   expect(await server.exit()).toEqual({ code: 0, signal: null });
 });
 
+test('--keep-alive-timeout reaches the server pyre makes for a handler', async () => {
+  const server = pyre(['handler.js', '--port', '0', '--host', '127.0.0.1', '--keep-alive-timeout', '0.3']);
+  const port = await server.port();
+  const socket = net.connect(port, '127.0.0.1');
+  socket.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+  const started = Date.now();
+  await new Promise((resolve) => socket.once('close', resolve).resume());
+  // Closed by the server after about 0.3 s idle (its sweep runs every 75 ms), not the default 5 s.
+  expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  expect(Date.now() - started).toBeLessThan(2000);
+});
+
 test('PORT is what --port says, and the port a script actually listens on is reported', async () => {
   const server = pyre(['script.js', '--port', '0']);
   const port = await server.port();
