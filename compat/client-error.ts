@@ -19,6 +19,11 @@ const LLHTTP_REASONS: Record<string, string> = {
   HPE_INVALID_EOF_STATE: 'Invalid EOF state',
 };
 
+/** Where llhttp words one fault of a code its own way: by the engine's reason. */
+const LLHTTP_REASONS_BY_FAULT: Record<string, string> = {
+  'both Content-Length and Transfer-Encoding': "Transfer-Encoding can't be present with Content-Length",
+};
+
 /** Faults found in a request body: the input left is body bytes, not a request line. */
 const BODY_FAULTS = new Set(['HPE_INVALID_CHUNK_SIZE', 'HPE_CHUNK_EXTENSIONS_OVERFLOW', 'ERR_PYRE_BODY_TOO_LARGE']);
 
@@ -68,6 +73,6 @@ export function clientError(code: string, reason: string, rawPacket: Buffer): Cl
     code = 'HPE_INVALID_METHOD';
     bytesParsed = methodError;
   }
-  const message = `Parse Error: ${LLHTTP_REASONS[code] ?? reason}`;
-  return Object.assign(new Error(message), { code, reason: LLHTTP_REASONS[code] ?? reason, rawPacket, bytesParsed });
+  const llhttpReason = (methodError === -1 ? LLHTTP_REASONS_BY_FAULT[reason] : undefined) ?? LLHTTP_REASONS[code] ?? reason;
+  return Object.assign(new Error(`Parse Error: ${llhttpReason}`), { code, reason: llhttpReason, rawPacket, bytesParsed });
 }

@@ -14,6 +14,7 @@ import { binding } from '../src/engine/binding';
 import type { HeaderValue } from '../src/engine/headers';
 
 export const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
+const CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
 
 /** The response's own fields the Connection lines depend on (node's names). */
 export interface ConnectionState {
@@ -23,18 +24,22 @@ export interface ConnectionState {
   _keepAliveTimeout: number;
   /** The server's maxRequestsPerSocket (0: none), for Keep-Alive's `max`. */
   _maxRequestsPerSocket: number;
+  statusCode: number;
 }
 
 const enum ConnectionFlags {
   KeepAlive = 1,
   ChunkedByDefault = 2,
   RemovedConnection = 4,
+  /** The status is 204 or 304: chunked framing is dropped and ends the connection, as in node. */
+  NoContent = 8,
 }
 
 function connectionFlags(state: ConnectionState): number {
   return (state.shouldKeepAlive ? ConnectionFlags.KeepAlive : 0)
     | (state.useChunkedEncodingByDefault ? ConnectionFlags.ChunkedByDefault : 0)
-    | (state._removedConnection ? ConnectionFlags.RemovedConnection : 0);
+    | (state._removedConnection ? ConnectionFlags.RemovedConnection : 0)
+    | (state.statusCode === 204 || state.statusCode === 304 ? ConnectionFlags.NoContent : 0);
 }
 
 /** The block has no engine id yet: it gets one on the section's second use. */
@@ -66,6 +71,8 @@ export class ResponseHead {
     readonly declaredLength: number,
     /** Content-Length or Transfer-Encoding is among the fields. */
     readonly declaresFraming: boolean,
+    /** Bytes at the end of `lines` that are the Connection lines added here (Date goes before them, as in node). */
+    readonly connectionLines: number,
   ) {
     this.id = fields === null ? TEXT_ONLY : UNREGISTERED;
   }
@@ -73,6 +80,19 @@ export class ResponseHead {
   /** What the engine is given: the registered block's id, or the lines. */
   block(): string | number {
     return this.id >= 0 ? this.id : this.lines;
+  }
+
+  /**
+   * The status a `_header` made by headerText() sends (node fixes it at writeHead(): a later
+   * `statusCode` does not change what goes out).
+   */
+  statusIn(header: string): number {
+    return header === this.header ? this.headerStatus : Number(header.slice(9, 12));
+  }
+
+  /** The reason phrase a `_header` made by headerText() sends. */
+  messageIn(header: string): string {
+    return header === this.header ? this.headerMessage : header.slice(13, header.indexOf('\r\n'));
   }
 
   /** Node's `_header`: status line, header lines, blank line (the engine adds Date). */
@@ -258,6 +278,8 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
   let lines = '';
   let rememberable = true;
   let hasConnection = false;
+  let hasKeepAlive = false;
+  let chunked = false;
   let last = false;
   let keepsAlive = false;
   let declaredLength = -1;
@@ -268,29 +290,41 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
     if (typeof value !== 'string' && typeof value !== 'number') rememberable = false;
     lines += fieldLines(name, value);
     switch (name.length) {
-      case 10:
-        if (name.toLowerCase() === 'connection') {
+      case 10: {
+        const lower = name.toLowerCase();
+        if (lower === 'connection') {
           hasConnection = true;
           if (CONNECTION_CLOSE.test(String(value))) last = true;
           else keepsAlive = true;
+        } else if (lower === 'keep-alive') {
+          // node's own Keep-Alive field then stays out (its _defaultKeepAlive).
+          hasKeepAlive = true;
         }
         break;
+      }
       case 14:
         if (name.toLowerCase() === 'content-length') {
-          declaredLength = Number(value);
+          // A list goes out as one line per value, as node sends it; the engine frames by the last.
+          declaredLength = Number(Array.isArray(value) ? value[value.length - 1] : value);
           declaresFraming = true;
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') declaresFraming = true;
+        if (name.toLowerCase() === 'transfer-encoding') {
+          declaresFraming = true;
+          if (CHUNKED.test(String(value))) chunked = true;
+        }
         break;
     }
   }
+  // As node: a 204 or 304 that says it is chunked cannot be, and the connection is not reused.
+  const keepAlive = flags & ConnectionFlags.KeepAlive && !(chunked && flags & ConnectionFlags.NoContent);
+  const fieldsLength = lines.length;
   if (!hasConnection && !(flags & ConnectionFlags.RemovedConnection)) {
-    if (flags & ConnectionFlags.KeepAlive && (declaredLength !== -1 || flags & ConnectionFlags.ChunkedByDefault)) {
+    if (keepAlive && (declaredLength !== -1 || flags & ConnectionFlags.ChunkedByDefault)) {
       lines += 'Connection: keep-alive\r\n';
       const max = maxRequests > 0 ? `, max=${maxRequests}` : '';
-      if (keepAliveTimeout) lines += `Keep-Alive: timeout=${Math.floor(keepAliveTimeout / 1000)}${max}\r\n`;
+      if (keepAliveTimeout && !hasKeepAlive) lines += `Keep-Alive: timeout=${Math.floor(keepAliveTimeout / 1000)}${max}\r\n`;
     } else {
       last = true;
       lines += 'Connection: close\r\n';
@@ -298,6 +332,7 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
   }
   return new ResponseHead(
     rememberable ? fields.slice(0, count) : null, flags, keepAliveTimeout, maxRequests, lines, last, keepsAlive, declaredLength, declaresFraming,
+    lines.length - fieldsLength,
   );
 }
 

@@ -243,7 +243,11 @@ export class PyreServerResponse {
   private static startStream(res: PyreServerResponse): void {
     if (res.streaming) return;
     res.streaming = true;
-    res.exchange.writeHeadBlock(res.statusCode, res.head.block(), res.declaresFraming ? -1 : res.declaredLength, res.statusMessage, res.sendDate);
+    const head = res.head;
+    const header = res._header as string;
+    res.exchange.writeHeadBlock(
+      head.statusIn(header), head.block(), res.declaresFraming ? -1 : res.declaredLength, head.messageIn(header), res.sendDate, head.connectionLines,
+    );
   }
 
   end(chunk?: Chunk | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
@@ -284,7 +288,9 @@ export class PyreServerResponse {
       PyreServerResponse.startStream(this);
       this.exchange.end(sent, this.trailerFields);
     } else {
-      this.exchange.respondBlock(this.statusCode, sent, this.head.block(), this.statusMessage, this.sendDate);
+      const head = this.head;
+      const header = this._header as string;
+      this.exchange.respondBlock(head.statusIn(header), sent, head.block(), head.messageIn(header), this.sendDate, head.connectionLines);
     }
     (this.socket as unknown as PyreSocket).responded(this);
     PyreIncomingMessage.responseDone(this.req as unknown as PyreIncomingMessage);

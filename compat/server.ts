@@ -150,8 +150,8 @@ export class Server extends EventEmitter {
       maxHeaderCount: NODE_DEFAULTS.maxHeadersCount,
       noDelay: options.noDelay,
       requireHostHeader: options.requireHostHeader,
-      nodeRefusals: true,
       forwardExpectations: true,
+      nodeCompat: true,
     };
     this.timeouts = {
       keepAliveTimeout: this.engineOptions.keepAliveTimeout as number,

@@ -110,6 +110,11 @@ export class PyreSocket {
     return socketAddress(this.addresses);
   }
 
+  /** As net.Socket's: bytes written on the connection, those still buffered included. */
+  get bytesWritten(): number {
+    return binding.bytesWritten(this.token);
+  }
+
   /** Stop reading the connection (request bodies flow again when their stream is read). */
   pause(): this {
     if (!this.destroyed) binding.pause(this.token);

@@ -126,7 +126,7 @@ fn read_limits<const N: usize>(a: &Args<N>, obj: napi_sys::napi_value) -> Limits
         allow_connect: b("allowConnect", d.allow_connect),
         allow_half_open: b("allowHalfOpen", d.allow_half_open),
         forward_expectations: b("forwardExpectations", d.forward_expectations),
-        node_refusals: b("nodeRefusals", d.node_refusals),
+        node_compat: b("nodeCompat", d.node_compat),
         router: a.prop_f64(obj, "router").map_or(d.router, |v| v as i32),
     }
 }
@@ -291,6 +291,9 @@ const STATUS_REASON: u32 = 1 << 17;
 const STATUS_BLOCK_ID: u32 = 1 << 18;
 /// The "header block" is a whole response head, to be sent as is (an 'upgrade' socket's answer).
 const STATUS_RAW_HEAD: u32 = 1 << 19;
+/// Bits 20..28: how many bytes at the end of the block are the Connection lines the drop-in
+/// adds, which node writes after Date (see HeadParts::date_last).
+const STATUS_CONNECTION_LINES_SHIFT: u32 = 20;
 
 struct StatusWord {
     status: u16,
@@ -298,6 +301,7 @@ struct StatusWord {
     has_reason: bool,
     block_id: bool,
     raw: bool,
+    connection_lines: usize,
 }
 
 fn split_status(word: u32) -> StatusWord {
@@ -307,6 +311,7 @@ fn split_status(word: u32) -> StatusWord {
         has_reason: word & STATUS_REASON != 0,
         block_id: word & STATUS_BLOCK_ID != 0,
         raw: word & STATUS_RAW_HEAD != 0,
+        connection_lines: (word >> STATUS_CONNECTION_LINES_SHIFT & 0xff) as usize,
     }
 }
 
@@ -316,16 +321,18 @@ unsafe fn with_head<T>(
     a: &Args<5>,
     f: impl FnOnce(&ResponseHead) -> Result<T, &'static str>,
 ) -> Result<T, &'static str> {
-    let StatusWord { status, send_date, has_reason, block_id, raw } = split_status(a.u32(1));
+    let StatusWord { status, send_date, has_reason, block_id, raw, connection_lines } = split_status(a.u32(1));
     let given = has_reason.then(|| a.bytes(2, BytesArg::Reason));
     let reason = given.as_deref().unwrap_or(writer::status_phrase(status).as_bytes());
     if block_id {
-        return blocks::with(a.u32(3), |block, &info| f(&ResponseHead { status, reason, block, info, send_date, raw: false }))
-            .unwrap_or(Err("unknown header block"));
+        return blocks::with(a.u32(3), |block, &info| {
+            f(&ResponseHead { status, reason, block, info, send_date, raw: false, connection_lines })
+        })
+        .unwrap_or(Err("unknown header block"));
     }
     let block = a.bytes(3, BytesArg::Head);
     let info = if raw { writer::BlockInfo::default() } else { writer::scan_block(&block)? };
-    f(&ResponseHead { status, reason, block: &block, info, send_date, raw })
+    f(&ResponseHead { status, reason, block: &block, info, send_date, raw, connection_lines })
 }
 
 /// respond(token, status, reason | undefined, head | blockId, body)
@@ -483,6 +490,14 @@ unsafe extern "C" fn connection_write(env: napi_sys::napi_env, info: napi_sys::n
     a.bool_value(written)
 }
 
+/// bytesWritten(token) -> bytes written on the token's connection so far, unsent ones
+/// included (0 once it is gone).
+unsafe extern "C" fn bytes_written(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    let (id, _) = split_token(a.f64(0));
+    a.f64_value(server::conn(id).map_or(0.0, |conn| conn.bytes_written() as f64))
+}
+
 /// socketInfo(token) -> { remoteAddress, remotePort, remoteFamily, localAddress, localPort }
 unsafe extern "C" fn socket_info(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
@@ -533,6 +548,7 @@ const EXPORTS: &[(&str, RawFn)] = &[
     ("endConnection", end_connection),
     ("connectionWrite", connection_write),
     ("socketInfo", socket_info),
+    ("bytesWritten", bytes_written),
     ("registerBlock", register_block),
     ("releaseBlock", release_block),
 ];

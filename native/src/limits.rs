@@ -27,9 +27,11 @@ pub struct Limits {
     /// A request whose `Expect` is not 100-continue reaches the handler (which answers it, as
     /// node's 'checkExpectation' does) instead of being refused with 417.
     pub forward_expectations: bool,
-    /// Refuse as node:http does: a bare status line with `Connection: close` (431 for every
-    /// overflow), and a 408 to a connection that never sent a request in time.
-    pub node_refusals: bool,
+    /// Answer as node:http does where the engine's own answers differ (the drop-in): refusals
+    /// are a bare status line with `Connection: close` (431 for every overflow), a connection
+    /// that never sent a request in time gets a 408, an upgrade needs no Host, and Date follows
+    /// the response's own fields.
+    pub node_compat: bool,
     /// Native router id, or -1.
     pub router: i32,
 }
@@ -53,7 +55,7 @@ impl Default for Limits {
             allow_connect: false,
             allow_half_open: false,
             forward_expectations: false,
-            node_refusals: false,
+            node_compat: false,
             router: -1,
         }
     }

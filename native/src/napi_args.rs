@@ -216,6 +216,13 @@ impl<const N: usize> Args<N> {
         v
     }
 
+    pub fn f64_value(&self, n: f64) -> sys::napi_value {
+        let mut v = ptr::null_mut();
+        // SAFETY: creating a value in the current callback's scope.
+        unsafe { sys::napi_create_double(self.env, n, &mut v) };
+        v
+    }
+
     pub fn bool_value(&self, b: bool) -> sys::napi_value {
         let mut v = ptr::null_mut();
         // SAFETY: getting a singleton in the current callback's scope.

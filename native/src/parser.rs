@@ -143,15 +143,16 @@ fn finish(
             _ => {}
         }
     }
+    // Framing first: node's parser finds its faults before the server looks for Host.
+    let framing = framing.resolve(http11, limits)?;
     if hosts > 1 {
         return Err(reject(400, "more than one Host header", "ERR_PYRE_HOST"));
     }
     let upgrade = connect || conn.upgrade && upgrade_header;
     // node hands an upgrade request to its listener before it looks for Host.
-    if hosts == 0 && http11 && limits.require_host && !(upgrade && limits.node_refusals) {
+    if hosts == 0 && http11 && limits.require_host && !(upgrade && limits.node_compat) {
         return Err(reject(400, "missing Host header", "ERR_PYRE_HOST"));
     }
-    let framing = framing.resolve(http11, limits)?;
     if connect && framing != Framing::None {
         // What follows a CONNECT head is the tunnel's bytes, never content (RFC 9110 9.3.6).
         return Err(reject(400, "CONNECT request with content", "ERR_PYRE_CONNECT"));
@@ -197,6 +198,10 @@ fn parse_error(buf: &[u8], err: httparse::Error) -> Reject {
             reject(505, "HTTP version not supported", "HPE_INVALID_VERSION")
         }
         httparse::Error::HeaderName => reject(400, "invalid header field name", "HPE_INVALID_HEADER_TOKEN"),
+        // A CR not followed by LF ends a value early in httparse's reading: node's LF_EXPECTED.
+        httparse::Error::HeaderValue if bare_line_ending(buf) == Some(b'\r') => {
+            reject(400, "bare CR in request head", "HPE_LF_EXPECTED")
+        }
         httparse::Error::HeaderValue => reject(400, "invalid header field value", "HPE_INVALID_HEADER_TOKEN"),
         httparse::Error::NewLine => reject(400, "invalid line ending", "HPE_LF_EXPECTED"),
         // httparse says Token for both a bad method and a bad target: the method is the first word.
@@ -435,7 +440,7 @@ impl FramingScan {
     fn resolve(self, http11: bool, limits: &Limits) -> Result<Framing, Reject> {
         if self.codings > 0 {
             if self.length.is_some() {
-                return Err(reject(400, "both Content-Length and Transfer-Encoding", "HPE_UNEXPECTED_CONTENT_LENGTH"));
+                return Err(reject(400, "both Content-Length and Transfer-Encoding", "HPE_INVALID_TRANSFER_ENCODING"));
             }
             if !http11 {
                 return Err(reject(400, "Transfer-Encoding in an HTTP/1.0 request", "HPE_INVALID_TRANSFER_ENCODING"));
@@ -712,7 +717,7 @@ mod tests {
     fn an_upgrade_needs_no_host_when_refusing_as_node() {
         let raw = "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
         assert_eq!(parse(raw).unwrap_err().code, "ERR_PYRE_HOST");
-        let node = Limits { node_refusals: true, ..Limits::default() };
+        let node = Limits { node_compat: true, ..Limits::default() };
         assert!(parse_with(raw, &node).unwrap().unwrap().upgrade);
         assert_eq!(parse_with("GET / HTTP/1.1\r\n\r\n", &node).unwrap_err().code, "ERR_PYRE_HOST");
     }

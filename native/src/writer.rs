@@ -92,6 +92,9 @@ pub struct HeadParts<'a> {
     pub send_date: bool,
     /// The event loop's clock (ms), which decides when the Date value is due for a refresh.
     pub loop_ms: u64,
+    /// Date goes after the block's own fields, before its last `n` bytes (the Connection lines
+    /// node writes after Date), rather than first: node's place for it.
+    pub date_last: Option<usize>,
 }
 
 /// Appends a complete response head.
@@ -101,10 +104,21 @@ pub fn write_head(out: &mut Vec<u8>, parts: &HeadParts) {
     out.push(b' ');
     out.extend_from_slice(parts.reason);
     out.extend_from_slice(b"\r\n");
-    if parts.send_date && !parts.info.has_date {
-        DATE.with(|d| out.extend_from_slice(d.borrow_mut().line(parts.loop_ms)));
+    let date = parts.send_date && !parts.info.has_date;
+    match parts.date_last {
+        Some(tail) if date => {
+            let (fields, connection) = parts.block.split_at(parts.block.len().saturating_sub(tail));
+            out.extend_from_slice(fields);
+            DATE.with(|d| out.extend_from_slice(d.borrow_mut().line(parts.loop_ms)));
+            out.extend_from_slice(connection);
+        }
+        _ => {
+            if date {
+                DATE.with(|d| out.extend_from_slice(d.borrow_mut().line(parts.loop_ms)));
+            }
+            out.extend_from_slice(parts.block);
+        }
     }
-    out.extend_from_slice(parts.block);
     if let Some(n) = parts.add_length {
         out.extend_from_slice(b"Content-Length: ");
         push_decimal(out, n);
@@ -161,6 +175,7 @@ pub fn write_error(out: &mut Vec<u8>, status: u16, reason: &str, loop_ms: u64) {
             keep_alive_10: false,
             send_date: true,
             loop_ms,
+            date_last: None,
         },
     );
     out.extend_from_slice(reason.as_bytes());
@@ -339,15 +354,15 @@ mod tests {
         }
     }
 
-    fn head(send_date: bool) -> String {
-        let info = BlockInfo::default();
+    fn head(send_date: bool, date_last: Option<usize>) -> String {
+        let info = BlockInfo { has_connection: true, close: true, ..BlockInfo::default() };
         let mut out = Vec::new();
         write_head(
             &mut out,
             &HeadParts {
                 status: 200,
                 reason: b"OK",
-                block: b"X: y\r\n",
+                block: b"X: y\r\nConnection: close\r\n",
                 info: &info,
                 add_length: Some(5),
                 add_chunked: false,
@@ -355,6 +370,7 @@ mod tests {
                 keep_alive_10: false,
                 send_date,
                 loop_ms: 0,
+                date_last,
             },
         );
         String::from_utf8(out).unwrap()
@@ -362,13 +378,22 @@ mod tests {
 
     #[test]
     fn writes_heads() {
-        let text = head(true);
+        let text = head(true, None);
         assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: "));
-        assert!(text.ends_with(" GMT\r\nX: y\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"));
+        assert!(text.ends_with(" GMT\r\nX: y\r\nConnection: close\r\nContent-Length: 5\r\n\r\n"));
+    }
+
+    #[test]
+    fn writes_date_after_the_fields_where_node_does() {
+        let text = head(true, Some(19));
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\nX: y\r\nDate: "));
+        assert!(text.ends_with(" GMT\r\nConnection: close\r\nContent-Length: 5\r\n\r\n"));
+        let text = head(true, Some(0));
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\nX: y\r\nConnection: close\r\nDate: "));
     }
 
     #[test]
     fn writes_heads_without_date_when_asked() {
-        assert_eq!(head(false), "HTTP/1.1 200 OK\r\nX: y\r\nContent-Length: 5\r\nConnection: close\r\n\r\n");
+        assert_eq!(head(false, None), "HTTP/1.1 200 OK\r\nX: y\r\nConnection: close\r\nContent-Length: 5\r\n\r\n");
     }
 }

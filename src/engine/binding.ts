@@ -70,13 +70,19 @@ export const enum StatusOption {
  * The status argument of respond/writeHead: the code, with what the engine would otherwise have to
  * ask napi about the other arguments. A code that does not fit is sent as 0, which the engine refuses.
  */
-export function statusWord(status: number, block: string | number, reason: string | undefined, sendDate: boolean): number {
+export function statusWord(status: number, block: string | number, reason: string | undefined, sendDate: boolean, connectionLines = 0): number {
   let word = status >= 0 && status <= 0xffff ? status : 0;
   if (!sendDate) word |= StatusOption.NoDate;
   if (reason !== undefined) word |= StatusOption.Reason;
   if (typeof block === 'number') word |= StatusOption.BlockId;
-  return word;
+  return word | (connectionLines & 0xff) << CONNECTION_LINES_SHIFT;
 }
+
+/**
+ * Bits 20..27 of the status word: how many bytes at the end of the header block are the
+ * Connection lines the drop-in adds, which node writes after Date (see the engine's nodeCompat).
+ */
+const CONNECTION_LINES_SHIFT = 20;
 
 /** Tokens are `connection id * 2^20 + request sequence` (native/src/connection/mod.rs SEQ_BITS). */
 const SEQUENCE_SPACE = 2 ** 20;
@@ -140,7 +146,7 @@ export interface NativeLimits {
   allowConnect: boolean;
   allowHalfOpen: boolean;
   forwardExpectations: boolean;
-  nodeRefusals: boolean;
+  nodeCompat: boolean;
   requireHost: boolean;
   noDelay: boolean;
   /** Native router id (see Router), or -1. */
@@ -233,6 +239,8 @@ export interface Binding {
   /** Bytes sent as-is as a refused request's answer, while a 'clientError' listener runs; false otherwise. */
   connectionWrite(token: number, data: Uint8Array): boolean;
   socketInfo(token: number): SocketInfo;
+  /** Bytes written on the token's connection so far, unsent ones included (0 once it is gone). */
+  bytesWritten(token: number): number;
 
   // ---- router (framework) ----
   routerCreate(): number;

@@ -246,12 +246,13 @@ export class Exchange {
    * Like respond(), with `block` the header lines ("Name: value\r\n" each) already validated by
    * the caller (token names; values without CR, LF or NUL) or a registered block's id. The
    * engine still checks the line structure, not each value's characters. `sendDate` false: no
-   * Date line.
+   * Date line. `connectionLines`: bytes at the block's end that are Connection lines (with the
+   * nodeCompat option, Date goes before them, as node writes it).
    */
-  respondBlock(status: number, body: Body | undefined, block: string | number, reason?: string, sendDate = true): void {
+  respondBlock(status: number, body: Body | undefined, block: string | number, reason?: string, sendDate = true, connectionLines = 0): void {
     if (this.abortReason) return this.finish();
     this.startResponse();
-    binding.respond(this.token, statusWord(status, block, reason, sendDate), reason, block, body === undefined ? undefined : toBuffer(body));
+    binding.respond(this.token, statusWord(status, block, reason, sendDate, connectionLines), reason, block, body === undefined ? undefined : toBuffer(body));
     this.finish();
   }
 
@@ -260,11 +261,11 @@ export class Exchange {
     this.writeHeadBlock(status, headerBlock(headers), contentLength, reason);
   }
 
-  /** Like writeHead(), with a caller-validated `block` and `sendDate` as for respondBlock(). */
-  writeHeadBlock(status: number, block: string | number, contentLength = -1, reason?: string, sendDate = true): void {
+  /** Like writeHead(), with a caller-validated `block`, `sendDate` and `connectionLines` as for respondBlock(). */
+  writeHeadBlock(status: number, block: string | number, contentLength = -1, reason?: string, sendDate = true, connectionLines = 0): void {
     if (this.abortReason) return;
     this.startResponse();
-    binding.writeHead(this.token, statusWord(status, block, reason, sendDate), reason, block, contentLength);
+    binding.writeHead(this.token, statusWord(status, block, reason, sendDate, connectionLines), reason, block, contentLength);
     this.state = State.Streaming;
     // After a 101 (or a 2xx opening a CONNECT tunnel) the connection's raw input is this
     // exchange's body, until the peer ends it.

@@ -51,12 +51,13 @@ export interface EngineOptions {
    */
   forwardExpectations?: boolean;
   /**
-   * Refuse requests as node:http does: the answer is a bare status line with
-   * `Connection: close` (431 for every overflow), and a connection that sends no request within
-   * headersTimeout or requestTimeout of its accept is answered 408 (otherwise it is closed
-   * without a word). Default false; the drop-in sets it.
+   * Answer as node:http does where the engine's own answers differ (the drop-in sets it):
+   * a refused request is answered with a bare status line and `Connection: close` (431 for every
+   * overflow); a connection that sends no request within headersTimeout or requestTimeout of its
+   * accept is answered 408 (otherwise it is closed without a word); an upgrade request needs no
+   * Host; Date follows the response's own header fields (otherwise it comes first). Default false.
    */
-  nodeRefusals?: boolean;
+  nodeCompat?: boolean;
 }
 
 export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
@@ -76,7 +77,7 @@ export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
   allowConnect: false,
   allowHalfOpen: false,
   forwardExpectations: false,
-  nodeRefusals: false,
+  nodeCompat: false,
   router: -1,
 });
 
@@ -107,7 +108,7 @@ export function resolveLimits(options: EngineOptions = {}, router = -1): NativeL
     allowConnect: options.allowConnect ?? d.allowConnect,
     allowHalfOpen: options.allowHalfOpen ?? d.allowHalfOpen,
     forwardExpectations: options.forwardExpectations ?? d.forwardExpectations,
-    nodeRefusals: options.nodeRefusals ?? d.nodeRefusals,
+    nodeCompat: options.nodeCompat ?? d.nodeCompat,
     router,
   };
 }

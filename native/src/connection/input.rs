@@ -438,7 +438,7 @@ impl Conn {
     /// that refuses as node:http does, node's bare answer (every overflow is its 431 there).
     fn refusal_answer(&self, status: u16, reason: &str, code: &str) -> Vec<u8> {
         let mut bytes = Vec::new();
-        if self.server().limits.node_refusals {
+        if self.server().limits.node_compat {
             writer::write_bare_error(&mut bytes, if code == "HPE_HEADER_OVERFLOW" { 431 } else { status });
         } else {
             writer::write_error(&mut bytes, status, reason, self.server().now());

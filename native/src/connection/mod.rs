@@ -131,6 +131,8 @@ pub struct Conn {
     reuse_grace_until: u64,
     /// Our write side is shut (a raw exchange ended while the peer still sends).
     write_shut: bool,
+    /// Bytes the kernel has taken from us on this connection.
+    bytes_sent: u64,
     /// Close with a reset (SO_LINGER 0) rather than a FIN: node's `resetAndDestroy()`.
     pub reset_on_close: bool,
 }
@@ -189,6 +191,7 @@ impl Conn {
             refusal: None,
             reuse_grace_until: 0,
             write_shut: false,
+            bytes_sent: 0,
             reset_on_close: false,
         })
     }
@@ -301,6 +304,7 @@ impl Conn {
             let sent = sys::send(self.socket, &self.out[self.out_pos..]);
             if let Ok(n @ 1..) = sent {
                 self.out_pos += n;
+                self.bytes_sent += n as u64;
                 continue;
             }
             match sent.map_err(|e| e.kind()) {
@@ -368,6 +372,11 @@ impl Conn {
         let own = self.unread().to_vec();
         self.in_pos = 0;
         buffers::give(buffers::Kind::Input, std::mem::replace(&mut self.inbuf, own));
+    }
+
+    /// Bytes written on the connection so far, those not yet sent included (node's `socket.bytesWritten`).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_sent + self.unsent() as u64 + self.queue.iter().map(|ex| ex.pending.len() as u64).sum::<u64>()
     }
 
     /// The server is closing, or JavaScript ended the socket: answer what was received, read no

@@ -19,6 +19,8 @@ pub struct ResponseHead<'a> {
     pub send_date: bool,
     /// `block` is the whole head as the drop-in's 'upgrade' socket was given it, sent as is.
     pub raw: bool,
+    /// Bytes at the end of `block` that are Connection lines node writes after Date.
+    pub connection_lines: usize,
 }
 
 /// Body pieces at least this large are sent as they are given rather than at the end of the
@@ -88,17 +90,20 @@ impl Conn {
         let loop_ms = self.server().now();
         // A closing server answers every request it has received, then lets the connection go.
         let last_owed = self.server().closing() && idx + 1 == self.queue.len();
+        let node_compat = self.server().limits.node_compat;
         let ex = &mut self.queue[idx];
         if ex.response != Response::NotStarted {
             return Err("response already started");
         }
         ex.status = status;
-        if status == 101 && (!ex.upgrade || ex.connect) {
+        // node sends a 101 to any request, as a bodiless answer that switches nothing.
+        let plain_101 = status == 101 && (!ex.upgrade || ex.connect);
+        if plain_101 && !node_compat {
             return Err("101 Switching Protocols answers only an upgrade request");
         }
         // From here on the connection carries raw bytes both ways: after a 101, or a tunnel
         // opened by a 2xx answer to CONNECT.
-        let switches = status == 101 || ex.connect && (200..300).contains(&status);
+        let switches = status == 101 && !plain_101 || ex.connect && (200..300).contains(&status);
         let answers_switch_request = ex.upgrade;
         if switches && ex.connect && (info.content_length.is_some() || info.has_transfer_encoding) {
             return Err("a 2xx answer to CONNECT has no Content-Length or Transfer-Encoding");
@@ -158,6 +163,7 @@ impl Conn {
             keep_alive_10: !ex.http11 && !ex.close_after,
             send_date: head.send_date,
             loop_ms,
+            date_last: node_compat.then_some(head.connection_lines),
         };
         ex.response = Response::Streaming { framing, written: 0 };
         writer::write_head(self.held(idx), &parts);

@@ -37,7 +37,7 @@ impl Conn {
         if self.queue.is_empty() && self.unsent() == 0 && !partial_head {
             // Idle between requests; a fresh connection that has sent nothing waits as long as a
             // head may (and, on a server that refuses as node does, is answered 408 as node's is).
-            if self.next_seq == 0 && lim.node_refusals {
+            if self.next_seq == 0 && lim.node_compat {
                 if expired(now, self.head_start, lim.headers_timeout) || expired(now, self.request_start, lim.request_timeout) {
                     self.time_out();
                 }
