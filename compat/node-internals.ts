@@ -45,6 +45,7 @@ export const nodeResponse = {
   flushHeaders: http.OutgoingMessage.prototype.flushHeaders as NodeMethod,
   writeContinue: http.ServerResponse.prototype.writeContinue as NodeMethod,
   addTrailers: http.OutgoingMessage.prototype.addTrailers as NodeMethod,
+  _writeRaw: (http.OutgoingMessage.prototype as unknown as { _writeRaw: NodeMethod })._writeRaw,
 };
 
 export type OutHeaders = Record<string, [string, string | number | readonly string[]]>;

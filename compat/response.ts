@@ -323,6 +323,20 @@ export class PyreServerResponse {
     if (callback) process.nextTick(callback);
   }
 
+  /**
+   * node's raw output path, which its writeEarlyHints (103) and writeProcessing (102) write
+   * through: the bytes go out as-is in this response's place (src/engine/exchange.ts writeRaw).
+   */
+  _writeRaw(data: Chunk, encoding?: BufferEncoding | WriteCallback | null, callback?: WriteCallback): boolean {
+    if (this.exchange === undefined) return nodeResponse._writeRaw.call(this, data, encoding, callback) as boolean;
+    if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+    // As node's: nothing is written, and no callback called, once the connection is gone.
+    if (this.destroyed) return false;
+    this.exchange.writeRaw(typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : data);
+    if (callback) process.nextTick(callback);
+    return true;
+  }
+
   addTrailers(headers: Record<string, string> | readonly [string, string][]): void {
     if (this.exchange === undefined) return void nodeResponse.addTrailers.call(this, headers);
     const fields = this.trailerFields ?? {};

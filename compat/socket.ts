@@ -140,14 +140,14 @@ export class PyreSocket {
 
   /**
    * Half-close: no more requests are read, and the connection closes once the responses owed
-   * are sent (a response not yet started says `Connection: close`). Data given is sent only as
-   * a refused request's answer (see write); elsewhere the engine frames everything.
+   * are sent (a response not yet started says `Connection: close`); after raw bytes (see
+   * write) it closes once they are sent. Data given is written first, as by write().
    */
   end(data?: RawData | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
     if (typeof data === 'function') [callback, data] = [data, undefined];
     if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
     if (!this.writable) return this;
-    if (data !== undefined && this.answering) this.write(data, encoding);
+    if (data !== undefined) this.write(data, encoding);
     this.writable = false;
     const response = this._httpMessage;
     if (response !== null && !response.headersSent) response.shouldKeepAlive = false;
@@ -157,16 +157,21 @@ export class PyreSocket {
   }
 
   /**
-   * Raw bytes reach the client only as the answer to a refused request, written by a
-   * 'clientError' listener while it runs (node's pattern:
-   * `socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')`). Anywhere else they would corrupt the
-   * engine's framing, so they throw; after end() or a refusal, write() is a no-op.
+   * Raw bytes, sent as-is now, as node's socket sends them: after what is already on its way,
+   * before the responses still to come. A whole interim response (`HTTP/1.1 1xx`) changes
+   * nothing; any other bytes make the connection the application's (Fastify's reply.hijack()
+   * pattern): no more requests are read on it, and it closes after the current response or when
+   * the socket is ended. A 'clientError' listener's writes are the refused request's answer;
+   * after end() or a refusal, write() is a no-op.
    */
   write(data: RawData, encoding?: BufferEncoding | ((error?: Error) => void), callback?: (error?: Error) => void): boolean {
     if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
     if (!this.writable) return false;
-    if (!this.answering) throw new Error('pyre: raw socket writes are not supported; write through the response object');
-    if (!binding.connectionWrite(this.token, typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : data)) {
+    const bytes = typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : data;
+    if (!this.answering) {
+      this.active();
+      binding.connectionWriteRaw(this.token, bytes);
+    } else if (!binding.connectionWrite(this.token, bytes)) {
       // A fault in a request body: the engine has answered it already (see COMPAT.md).
       this.writable = false;
       return false;

@@ -470,11 +470,29 @@ unsafe extern "C" fn reset(env: napi_sys::napi_env, info: napi_sys::napi_callbac
 }
 
 /// endConnection(token): no more requests are read on the token's connection; it closes once
-/// the responses owed are sent (node's `socket.end()` under a server).
+/// the responses owed are sent (node's `socket.end()` under a server), or once its raw bytes
+/// are sent when the application took it over (Conn::end_by_app).
 unsafe extern "C" fn end_connection(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     if let Some((conn, _)) = conn_of(a.f64(0)) {
-        conn.stop_reading_requests();
+        conn.end_by_app();
+    }
+    undefined(env)
+}
+
+/// writeRaw(token, data): bytes sent as-is in the exchange's place, past the engine's framing
+/// (Conn::write_raw: an interim 1xx head, or the application takes the connection over).
+unsafe extern "C" fn write_raw(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    on_conn(env, a.f64(0), |conn, seq| conn.write_raw_for(seq, &a.bytes(1, BytesArg::Body)).map(|_| undefined(env)))
+}
+
+/// connectionWriteRaw(token, data): the connection's own socket.write(): bytes sent as-is now
+/// (Conn::write_raw_now).
+unsafe extern "C" fn connection_write_raw(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    if let Some((conn, _)) = conn_of(a.f64(0)) {
+        conn.write_raw_now(&a.bytes(1, BytesArg::Body));
     }
     undefined(env)
 }
@@ -547,6 +565,8 @@ const EXPORTS: &[(&str, RawFn)] = &[
     ("destroy", destroy),
     ("endConnection", end_connection),
     ("connectionWrite", connection_write),
+    ("connectionWriteRaw", connection_write_raw),
+    ("writeRaw", write_raw),
     ("socketInfo", socket_info),
     ("bytesWritten", bytes_written),
     ("registerBlock", register_block),

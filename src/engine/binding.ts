@@ -238,6 +238,14 @@ export interface Binding {
   endConnection(token: number): void;
   /** Bytes sent as-is as a refused request's answer, while a 'clientError' listener runs; false otherwise. */
   connectionWrite(token: number, data: Uint8Array): boolean;
+  /**
+   * The connection's socket.write(): bytes sent as-is now, in the place of the exchange being
+   * answered. Anything but a whole 1xx head hands the connection to the application: no more
+   * requests are read, and endConnection then closes it once the bytes are out.
+   */
+  connectionWriteRaw(token: number, data: Uint8Array): void;
+  /** Bytes sent as-is in the exchange's place (an interim 1xx head, or as connectionWriteRaw). */
+  writeRaw(token: number, data: string | Uint8Array): void;
   socketInfo(token: number): SocketInfo;
   /** Bytes written on the token's connection so far, unsent ones included (0 once it is gone). */
   bytesWritten(token: number): number;

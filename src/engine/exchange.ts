@@ -314,6 +314,16 @@ export class Exchange {
     binding.end(this.token, chunk === undefined ? undefined : toBuffer(chunk), trailerBlock(trailers));
   }
 
+  /**
+   * Bytes sent as-is in this exchange's place, past the engine's framing: an interim response
+   * (a whole `HTTP/1.1 1xx` head, e.g. 103 Early Hints) before the response, or anything else,
+   * after which the connection is the application's: no more requests are read on it, and it
+   * closes after this exchange's response (or at `destroy()`).
+   */
+  writeRaw(data: Body): void {
+    if (!this.abortReason && this.state !== State.Finished) binding.writeRaw(this.token, toBuffer(data));
+  }
+
   /** Close the connection at once; the exchange aborts. */
   destroy(): void {
     if (!this.abortReason) binding.destroy(this.token);

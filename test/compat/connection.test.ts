@@ -489,24 +489,6 @@ describe("'clientError'", () => {
     await closeServer(server as unknown as http.Server);
   });
 
-  test('raw writes outside a clientError listener throw: the engine frames responses itself', async () => {
-    const server = createPyreServer((req, res) => {
-      let message = '';
-      try {
-        req.socket.write('HTTP/1.1 200 OK\r\n\r\n');
-      } catch (err) {
-        message = (err as Error).message;
-      }
-      res.end(message);
-    });
-    const port = await listen(server as unknown as http.Server);
-    const client = await RawClient.connect(port);
-    client.write(GET('/', 'Connection: close\r\n'));
-    await client.serverClosed();
-    expect(client.text).toMatch(/raw socket writes are not supported/);
-    await closeServer(server as unknown as http.Server);
-  });
-
   test('without a listener the engine answers and nothing is emitted', async () => {
     const server = createPyreServer(() => undefined);
     const port = await listen(server as unknown as http.Server);

@@ -100,6 +100,9 @@ pub struct Conn {
     stop_parsing: bool,
     /// A response said close while later pipelined requests were queued: they will never be answered.
     doomed: bool,
+    /// The application wrote raw bytes that are not an interim response (write_raw): the
+    /// connection is its own; ending the socket closes it with any exchange still unanswered.
+    app_owned: bool,
     /// Shut down our side; draining input until EOF or the linger deadline.
     lingering_since: Option<u64>,
     pub closed: bool,
@@ -176,6 +179,7 @@ impl Conn {
             eof_behind_input: false,
             stop_parsing: false,
             doomed: false,
+            app_owned: false,
             lingering_since: None,
             closed: false,
             pending_close: None,
@@ -388,6 +392,14 @@ impl Conn {
             refusal.answered = true;
         }
         self.mark_dirty();
+    }
+
+    /// JavaScript ended the socket (node's `socket.end()`): as stop_reading_requests, and a
+    /// connection the application took over with raw bytes closes once they are sent, whether
+    /// or not its exchanges were answered.
+    pub fn end_by_app(&mut self) {
+        self.doomed |= self.app_owned;
+        self.stop_reading_requests();
     }
 
     /// The server stopped listening. Requests already received are answered and no more are

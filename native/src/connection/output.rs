@@ -28,6 +28,15 @@ pub struct ResponseHead<'a> {
 /// as the output buffer grows) first.
 const SEND_AT_ONCE: usize = 16 * 1024;
 
+/// One whole informational response head (`HTTP/1.1 1xx ...` up to its blank line).
+fn is_interim_head(bytes: &[u8]) -> bool {
+    bytes.len() > 12
+        && bytes.starts_with(b"HTTP/1.")
+        && bytes[9] == b'1'
+        && bytes.ends_with(b"\r\n\r\n")
+        && memchr::memmem::find(bytes, b"\r\n\r\n") == Some(bytes.len() - 4)
+}
+
 impl Conn {
     // ---- writing (called from JavaScript through lib.rs) ----
 
@@ -367,6 +376,47 @@ impl Conn {
         }
     }
 
+    /// Bytes the application writes past the engine's framing (node's `socket.write()` and
+    /// `res._writeRaw`: writeEarlyHints, writeProcessing), sent as-is in the place of the
+    /// exchange at `idx` (None: the connection has no exchange; they go out now). A whole 1xx
+    /// head is an interim response and changes nothing. Any other bytes hand the connection to
+    /// the application: no further request is read, and it closes after this exchange's
+    /// response, or once the application ends the socket (stop_reading_requests).
+    pub fn write_raw(&mut self, idx: Option<usize>, bytes: &[u8]) {
+        let interim = is_interim_head(bytes);
+        match idx {
+            Some(idx) => {
+                let ex = &mut self.queue[idx];
+                if interim && bytes.starts_with(b"HTTP/1.1 100") {
+                    ex.continue_sent = true;
+                } else if !interim {
+                    ex.close_after = true;
+                }
+                self.emit(idx, bytes);
+            }
+            None => self.out.extend_from_slice(bytes),
+        }
+        if !interim {
+            self.app_owned = true;
+            self.stop_parsing = true;
+        }
+        self.mark_dirty();
+    }
+
+    /// write_raw for the exchange `seq`.
+    pub fn write_raw_for(&mut self, seq: u32, bytes: &[u8]) -> CallResult<()> {
+        let idx = self.live_index(seq)?;
+        self.write_raw(Some(idx), bytes);
+        Ok(())
+    }
+
+    /// write_raw on the connection itself (its socket): the bytes go out now, in the place of
+    /// the exchange being answered, if any.
+    pub fn write_raw_now(&mut self, bytes: &[u8]) {
+        let idx = (!self.queue.is_empty()).then_some(0);
+        self.write_raw(idx, bytes);
+    }
+
     pub fn write_continue(&mut self, seq: u32) -> CallResult<()> {
         let idx = self.live_index(seq)?;
         let ex = &mut self.queue[idx];
@@ -399,5 +449,20 @@ impl Conn {
     pub fn trailers(&mut self, seq: u32) -> CallResult<&[u8]> {
         let idx = self.index_of(seq).ok_or("unknown or finished exchange")?;
         Ok(&self.queue[idx].trailers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_interim_head;
+
+    #[test]
+    fn interim_heads_are_whole_1xx_heads() {
+        assert!(is_interim_head(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"));
+        assert!(is_interim_head(b"HTTP/1.1 102 Processing\r\n\r\n"));
+        assert!(!is_interim_head(b"HTTP/1.1 200 OK\r\n\r\n"));
+        assert!(!is_interim_head(b"HTTP/1.1 102 Processing\r\n"), "not through its blank line");
+        assert!(!is_interim_head(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"), "more than one head");
+        assert!(!is_interim_head(b"raw bytes\r\n\r\n"));
     }
 }
