@@ -69,11 +69,7 @@ const TARGETS = [
     hosts: ['linux'], floor: 'Windows 10 (x64)',
     // Debian's compiler builds std for the target and mingw-w64 links it. A mingw DLL loads in
     // the MSVC-built node.exe (Node-API is a C ABI); it imports nothing from node.exe.
-    // Stripped: the symbol table is a quarter of the DLL (3.2 MB unstripped, 2.5 MB stripped).
-    toolchain: () => ({
-      ...crossStd('x86_64-pc-windows-gnu', tools.ensure('mingw')),
-      env: { LIBNODE_PATH: tools.ensure('libnode-placeholder'), CARGO_PROFILE_RELEASE_STRIP: 'symbols' },
-    }),
+    toolchain: () => ({ ...crossStd('x86_64-pc-windows-gnu', tools.ensure('mingw')), env: { LIBNODE_PATH: tools.ensure('libnode-placeholder') } }),
   },
   // Built by the hosted CI on their own systems, with rustup's default toolchain there.
   { triple: 'x86_64-pc-windows-msvc', suffix: 'win32-x64', os: 'win32', cpu: 'x64', hosts: ['win32'], floor: 'Windows 10', toolchain: native },

@@ -48,6 +48,11 @@ const RUNNERS = {
   'win32-x64': () => [require('./wine').nodeRunner()],
 };
 
+/** Proofs a platform runs beyond proof-app.js, given the installed app: the Windows harness's HTTP/1.1 checks. */
+const MORE_PROOFS = {
+  'win32-x64': (app) => require('./wine').proveWindows(app, (name, ok, detail) => check('win32-x64 (wine)', name, ok, detail)),
+};
+
 // ---- small helpers ----
 
 const results = [];
@@ -194,7 +199,7 @@ function binaryChecks(suffix, spec, binary) {
   }
 }
 
-async function provePlatform(spec, work, env, runners) {
+async function provePlatform(spec, work, env, runners, moreProofs) {
   const suffix = spec.suffix;
   const { app, binary, installSeconds } = installApp(suffix, spec, work, env);
   const size = fs.statSync(binary).size;
@@ -203,8 +208,10 @@ async function provePlatform(spec, work, env, runners) {
   for (const runner of runners) {
     const { child, ready, startSeconds } = await startProof(runner, app, env, 120000);
     try {
-      check(suffix, `runs on ${ready.platform} ${ready.arch} ${ready.glibc ? `glibc ${ready.glibc}` : 'musl'}, Node ${ready.node}`,
-        ready.arch === spec.cpu && (ready.glibc === null) === (spec.libc === 'musl') && ready.installed.join() === `pyre-http-${suffix}`, `started in ${startSeconds} s`);
+      const libc = spec.os !== 'linux' ? '' : ready.glibc ? ` glibc ${ready.glibc}` : ' musl';
+      const libcOk = spec.os !== 'linux' || (ready.glibc === null) === (spec.libc === 'musl');
+      check(suffix, `runs on ${ready.platform} ${ready.arch}${libc}, Node ${ready.node}`,
+        ready.platform === spec.os && ready.arch === spec.cpu && libcOk && ready.installed.join() === `pyre-http-${suffix}`, `started in ${startSeconds} s`);
       await exercise(`${suffix} (Node ${ready.node})`, ready.ports);
     } finally {
       child.kill('SIGKILL');
@@ -212,6 +219,7 @@ async function provePlatform(spec, work, env, runners) {
     }
     nodes.push(ready.node);
   }
+  if (moreProofs) await moreProofs(app);
   return { suffix, size, installSeconds, node: nodes.join(', ') };
 }
 
@@ -258,7 +266,7 @@ async function main(argv) {
       started = Date.now();
       try {
         const runners = native ? [{ command: process.execPath, args: [] }] : RUNNERS[spec.suffix]();
-        proven.push(await provePlatform(spec, work, env, runners));
+        proven.push(await provePlatform(spec, work, env, runners, native ? undefined : MORE_PROOFS[spec.suffix]));
       } catch (err) {
         check(spec.suffix, 'proof ran', false, err.message);
       }
