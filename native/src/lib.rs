@@ -178,6 +178,22 @@ unsafe extern "C" fn listen_socket(env: napi_sys::napi_env, info: napi_sys::napi
     }
 }
 
+/// listenUnixSocket(path: Buffer, backlog, readableAll, writableAll) -> fd: a listening unix
+/// domain socket no server here accepts on, for a supervisor to hand down (as listenSocket). The
+/// socket file stays until the caller removes it.
+unsafe extern "C" fn listen_unix_socket(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
+    let a = Args::<4>::get(env, info);
+    let path = a.bytes(0, BytesArg::Head);
+    match sys::listen_unix(&path, a.f64(1) as i32, a.bool(2), a.bool(3)) {
+        Ok((socket, _file)) => {
+            let mut v = ptr::null_mut();
+            napi_sys::napi_create_double(env, socket as f64, &mut v);
+            v
+        }
+        Err((error, syscall)) => throw_errno(&a, error, syscall),
+    }
+}
+
 /// requestsRead() -> requests read by every server of this thread so far.
 unsafe extern "C" fn requests_read(env: napi_sys::napi_env, _info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let mut v = ptr::null_mut();
@@ -542,6 +558,7 @@ const EXPORTS: &[(&str, RawFn)] = &[
     ("serverListenUnix", server_listen_unix),
     ("serverListenFd", server_listen_fd),
     ("listenSocket", listen_socket),
+    ("listenUnixSocket", listen_unix_socket),
     ("requestsRead", requests_read),
     ("accessLog", access_log),
     ("accessLogFlush", access_log_flush),

@@ -8,6 +8,8 @@ export interface ServeOptions {
   host: string;
   /** The host was given (--host): passed to app scripts as HOST. */
   hostGiven: boolean;
+  /** A unix domain socket to listen on instead of --host/--port. */
+  socket: string | undefined;
   /** undefined: serve in this process, no primary. */
   workers: number | 'auto' | undefined;
   gracefulTimeoutSeconds: number;
@@ -30,6 +32,7 @@ export const USAGE = `usage: pyre serve <entry> [options]
                            or a framework App, or one exporting a (req, res) handler
   --port N                 default: $PORT, else 3000 (0: any free port)
   --host H                 default: :: (every IPv4 and IPv6 address)
+  --socket PATH            listen on a unix domain socket instead (behind nginx on the host)
   --workers N|auto         fork N workers sharing the port (auto: the CPUs this process may
                            use); default: serve in this process
   --graceful-timeout S     seconds to finish in-flight requests on SIGTERM/SIGINT (default 30)
@@ -67,6 +70,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
     port: env.PORT !== undefined && /^\d+$/.test(env.PORT) ? Number(env.PORT) : 3000,
     host: '::',
     hostGiven: false,
+    socket: undefined,
     workers: undefined,
     gracefulTimeoutSeconds: 30,
     accessLog: undefined,
@@ -96,6 +100,12 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
         if (host === undefined || host === '' || host.startsWith('--')) throw new UsageError('--host needs an address or name');
         options.host = host === 'localhost' ? '127.0.0.1' : host;
         options.hostGiven = true;
+        break;
+      }
+      case '--socket': {
+        const socket = value();
+        if (socket === undefined || socket === '' || socket.startsWith('--')) throw new UsageError('--socket needs a path');
+        options.socket = socket;
         break;
       }
       case '--workers': {
@@ -145,6 +155,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
 export function serveArgs(options: ServeOptions): string[] {
   const args = [options.entry, '--port', String(options.port), '--graceful-timeout', String(options.gracefulTimeoutSeconds)];
   if (options.hostGiven) args.push('--host', options.host);
+  if (options.socket !== undefined) args.push('--socket', options.socket);
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   if (options.accessLog !== undefined) args.push(`--access-log=${options.accessLog}`, '--access-log-format', options.accessLogFormat);
   if (options.maxRequests !== undefined) args.push('--max-requests', String(options.maxRequests));

@@ -108,14 +108,20 @@ export async function loadEntry(file: string, scriptOnly: boolean, engine: Engin
   );
 }
 
+/** Where pyre serves: a TCP address, or a unix domain socket's path. */
+export type ServeTarget = { port: number; host: string } | { path: string };
+
 /** Starts serving (a script has already started itself) and says where it listens. */
-export async function serveEntry(servable: Servable, port: number, host: string): Promise<AddressInfo | string> {
-  if (servable.kind === 'app') await servable.app.listen(port, host);
-  else if (servable.kind === 'handler') {
+export async function serveEntry(servable: Servable, target: ServeTarget): Promise<AddressInfo | string> {
+  if (servable.kind === 'app') {
+    if ('path' in target) await servable.app.listen(target.path);
+    else await servable.app.listen(target.port, target.host);
+  } else if (servable.kind === 'handler') {
     const server = createServer(servable.engine, servable.handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => resolve());
+      if ('path' in target) server.listen(target.path, () => resolve());
+      else server.listen(target.port, target.host, () => resolve());
     });
   }
   const server = servable.kind === 'script' ? await firstListening(SCRIPT_START_MS) : listeningServer();

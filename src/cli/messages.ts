@@ -38,11 +38,15 @@ export function where(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** A listen error (node's, as the engine reports it) as one line; undefined for other errors. */
-export function listenFailure(err: unknown, host: string, port: number): string | undefined {
+/**
+ * A listen error (node's, as the engine reports it) as one line; undefined for other errors.
+ * `socket`: the unix socket's path when there is one (its errors have no port, or port -1).
+ */
+export function listenFailure(err: unknown, host: string, port: number, socket?: string): string | undefined {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e?.syscall !== 'listen' || typeof e.code !== 'string') return undefined;
   // "listen EADDRINUSE: address already in use :::3000" -> "address already in use"
   const reason = e.message.replace(/^listen \w+: /, '').replace(/ \S+$/, '');
-  return `cannot listen on ${where(e.address ?? host, e.port ?? port)}: ${reason} (${e.code})`;
+  const place = socket ?? (e.port === undefined || e.port < 0 ? e.address ?? host : where(e.address ?? host, e.port));
+  return `cannot listen on ${place}: ${reason} (${e.code})`;
 }

@@ -73,23 +73,37 @@ export class Primary {
 
   constructor(private readonly file: string, private readonly options: ServeOptions, private readonly count: number, private readonly countReason: string) {}
 
-  /** Binds the slots' sockets (a failure is one line and exit 1), starts every worker. */
-  start(): void {
-    const { host } = this.options;
+  /**
+   * The slots' sockets: one SO_REUSEPORT socket each, or one unix domain socket they all share
+   * (the kernel has no SO_REUSEPORT spreading for those). A failure is one line and exit 1.
+   */
+  private bindSlots(): void {
+    const { host, socket } = this.options;
     let port = this.options.port;
-    for (let index = 0; index < this.count; index++) {
-      let fd: number;
-      try {
-        const socket = binding.listenSocket(host, port, 511, false, true);
-        fd = socket.fd;
-        port = socket.port;
-      } catch (err) {
-        say(listenFailure(listenError(err, host, port), host, port) ?? String(err));
-        process.exit(1);
+    try {
+      const shared = socket === undefined ? undefined : binding.listenUnixSocket(Buffer.from(socket), 511, false, false);
+      for (let index = 0; index < this.count; index++) {
+        let fd = shared;
+        if (fd === undefined) {
+          const bound = binding.listenSocket(host, port, 511, false, true);
+          fd = bound.fd;
+          port = bound.port;
+        }
+        this.slots.push({ index, fd, current: undefined, next: undefined, quickDeaths: 0 });
       }
-      this.slots.push({ index, fd, current: undefined, next: undefined, quickDeaths: 0 });
+    } catch (err) {
+      const failure = socket === undefined ? listenError(err, host, port) : listenError(err, socket);
+      say(listenFailure(failure, host, port, socket) ?? String(err));
+      process.exit(1);
     }
     this.options.port = port;
+  }
+
+  /** Binds the slots' sockets, starts every worker. */
+  start(): void {
+    const { host } = this.options;
+    this.bindSlots();
+    const { port } = this.options;
     cluster.on('message', (worker, message: unknown) => this.onMessage(worker, message));
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
     onShutdownSignals({ drain: (signal) => this.shutdown(signal), now: () => this.killNow() });
@@ -97,7 +111,7 @@ export class Primary {
     for (const slot of this.slots) slot.current = this.fork(slot);
     void Promise.all(this.slots.map((slot) => slot.current?.listening)).then((ready) => {
       if (!ready.every(Boolean) || this.shuttingDown) return;
-      const address = { address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port } as const;
+      const address = this.options.socket ?? ({ address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port } as const);
       say(`serving ${this.options.entry} at ${urlOf(address)} with ${plural(this.count, 'worker')} (${this.countReason}), primary pid ${process.pid}`);
     });
   }
@@ -108,7 +122,8 @@ export class Primary {
     const stdio: (string | number)[] = ['ignore', 'inherit', 'inherit', 'ipc'];
     if (slot.fd !== undefined) {
       stdio.push(slot.fd);
-      env[INHERITED_LISTENER_ENV] = JSON.stringify({ fd: SLOT_FD, host: this.options.host, port: this.options.port });
+      const where = this.options.socket === undefined ? { host: this.options.host, port: this.options.port } : { path: this.options.socket };
+      env[INHERITED_LISTENER_ENV] = JSON.stringify({ fd: SLOT_FD, ...where });
     }
     cluster.setupPrimary({ exec: path.join(__dirname, 'main.js'), args: [], stdio } as Parameters<typeof cluster.setupPrimary>[0]);
     const worker = cluster.fork(env);
@@ -162,13 +177,11 @@ export class Primary {
 
   /** A script that listens on its own socket: the slots' sockets would take connections no one accepts. */
   private appListensElsewhere(address: unknown): void {
-    for (const slot of this.slots) {
-      if (slot.fd !== undefined) fs.closeSync(slot.fd);
-      slot.fd = undefined;
-    }
+    this.closeSlots();
     if (this.warnedOwnSocket) return;
     this.warnedOwnSocket = true;
-    say(`the app listens on ${urlOf(address as string)} with a socket of its own, not on --port ${this.options.port} (PORT): it is served, but while a worker is replaced connections may be refused`);
+    const asked = this.options.socket ?? `--port ${this.options.port}`;
+    say(`the app listens on ${urlOf(address as string)} with a socket of its own, not on ${asked} (PORT): it is served, but while a worker is replaced connections may be refused`);
   }
 
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
@@ -274,11 +287,15 @@ export class Primary {
     return [...all];
   }
 
+  /** Closes the primary's copies of the slots' sockets (a unix socket's file goes too). */
   private closeSlots(): void {
+    const open = new Set<number>();
     for (const slot of this.slots) {
-      if (slot.fd !== undefined) fs.closeSync(slot.fd);
+      if (slot.fd !== undefined) open.add(slot.fd);
       slot.fd = undefined;
     }
+    for (const fd of open) fs.closeSync(fd);
+    if (open.size > 0 && this.options.socket !== undefined) fs.rmSync(this.options.socket, { force: true });
   }
 
   /** SIGTERM/SIGINT: the sockets close (with the workers' own copies), every worker drains. */

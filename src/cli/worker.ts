@@ -67,7 +67,7 @@ async function start(settings: WorkerSettings): Promise<Started> {
   // Until the app is up, an uncaught listen error (a script's server without an 'error'
   // listener, or an async listen() whose rejection nobody catches) is one line too.
   const failed = (err: unknown): void => {
-    const line = err instanceof EntryError ? err.message : listenFailure(err, options.host, options.port);
+    const line = err instanceof EntryError ? err.message : listenFailure(err, options.host, options.port, options.socket);
     if (line === undefined) {
       process.stderr.write(`pyre: ${file} failed to start:\n${(err as Error)?.stack ?? String(err)}\n`);
       exit(1);
@@ -83,13 +83,14 @@ async function start(settings: WorkerSettings): Promise<Started> {
   process.on('unhandledRejection', failed);
   try {
     if (options.accessLog !== undefined) startAccessLog(options.accessLog, options.accessLogFormat);
-    // Scripts read where to listen from the environment, as on a PaaS.
-    process.env.PORT = String(options.port);
-    if (options.hostGiven) process.env.HOST = options.host;
+    // Scripts read where to listen from the environment, as on a PaaS (node's listen() takes a
+    // PORT that is a path as a unix socket's).
+    process.env.PORT = options.socket ?? String(options.port);
+    if (options.hostGiven && options.socket === undefined) process.env.HOST = options.host;
     require('../register');
     const inheritedBefore = process.env[INHERITED_LISTENER_ENV] !== undefined;
     const servable = await loadEntry(file, options.register, options.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeout: options.keepAliveTimeoutMs });
-    const address = await serveEntry(servable, options.port, options.host);
+    const address = await serveEntry(servable, options.socket === undefined ? { port: options.port, host: options.host } : { path: options.socket });
     const inherited = inheritedBefore && process.env[INHERITED_LISTENER_ENV] === undefined;
     return { address, how: servable.kind === 'script' ? 'a script that listens by itself' : servable.how, inherited };
   } catch (err) {

@@ -189,6 +189,12 @@ export interface Binding {
    * supervisor to hand to the processes that serve it. Throws like serverListen.
    */
   listenSocket(host: string, port: number, backlog: number, ipv6Only: boolean, reusePort: boolean): ListenResult & { fd: number };
+  /**
+   * A listening unix domain socket at `path` no server of this process accepts on, for a
+   * supervisor to hand down (as listenSocket); its descriptor. The socket file stays until the
+   * caller removes it. Throws like serverListenUnix.
+   */
+  listenUnixSocket(path: Buffer, backlog: number, readableAll: boolean, writableAll: boolean): number;
   /** Requests read by every server of this thread so far. */
   requestsRead(): number;
   /** Every server logs its responses to `fd`, one line each (JSON, or common log format); fd -1 stops. */

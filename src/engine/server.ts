@@ -130,7 +130,7 @@ export class NativeServer extends EventEmitter {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw Object.assign(new RangeError(`options.port should be >= 0 and < 65536. Received ${String(port)}.`), { code: 'ERR_SOCKET_BAD_PORT' });
     }
-    const inherited = takeInheritedListener(options.host, port);
+    const inherited = takeInheritedListener({ host: options.host, port });
     if (inherited !== undefined) return this.adopt(inherited) as AddressInfo;
     const host = options.host ?? '::';
     // Under cluster every worker binds the shared port itself, as node's workers share one.
@@ -160,6 +160,11 @@ export class NativeServer extends EventEmitter {
     const { path } = options;
     if (typeof path !== 'string' || path === '') {
       throw Object.assign(new TypeError(`options.path must be a non-empty string. Received ${typeof path}.`), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    const inherited = takeInheritedListener({ path });
+    if (inherited !== undefined) {
+      this.adopt(inherited);
+      return path;
     }
     try {
       binding.serverListenUnix(this.id, Buffer.from(path), options.backlog ?? 511, options.readableAll ?? false, options.writableAll ?? false);

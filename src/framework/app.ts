@@ -170,11 +170,13 @@ export class App {
   /**
    * Serves the app on the native fast path. Without a host it listens on `::`, reachable over
    * IPv4 and IPv6. `options` are node's (backlog, reusePort, exclusive, ipv6Only); in a cluster
-   * worker the port is shared with the other workers unless `exclusive`.
+   * worker the port is shared with the other workers unless `exclusive`. A string instead of a
+   * port is a unix domain socket's path (`options.backlog` applies).
    */
-  async listen(port = 0, host?: string, options: AppListenOptions = {}): Promise<AppServer> {
+  async listen(port: number | string = 0, host?: string, options: AppListenOptions = {}): Promise<AppServer> {
     const server = new NativeServer((exchange) => this.serveExchange(exchange), { ...this.engineOptions, router: this.routerId });
-    server.listen({ ...options, port, host });
+    if (typeof port === 'string') server.listen({ path: port, backlog: options.backlog });
+    else server.listen({ ...options, port, host });
     return new AppServer(server);
   }
 

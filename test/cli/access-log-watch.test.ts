@@ -1,4 +1,4 @@
-// --access-log (to a file, or to standard output from every worker) and --watch.
+// --access-log (to a file, or to standard output from every worker), --watch, and --socket.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -58,3 +58,27 @@ test('--watch: a change to the entry restarts the server with the new code', asy
   server.signal('SIGTERM');
   expect((await server.exit()).code).toBe(0);
 });
+
+test.each([['app.js', []], ['handler.js', ['--workers', '2']]])('--socket: %s %j answers on a unix domain socket (with workers, a reload fails no request); the socket file is gone after exit', async (entry, extra) => {
+  const socket = path.join(dir, 'app.sock');
+  const server = pyre([entry, '--socket', socket, ...extra]);
+  await server.line(new RegExp(`^pyre: serving .* at unix:${socket.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const first = await getJson(socket);
+  expect(first.kind).toBe(entry === 'app.js' ? 'app' : 'handler');
+  if (extra.length > 0) {
+    const from = server.lines.length;
+    server.signal('SIGHUP');
+    // Requests keep coming while both workers are replaced on the one shared socket.
+    let failed = 0;
+    const done = server.line(/^pyre: every worker queued for replacement has been replaced/, 20_000, from);
+    let replaced = false;
+    void done.then(() => (replaced = true), () => (replaced = true));
+    while (!replaced) await getJson(socket).catch(() => failed++);
+    await done;
+    expect(failed).toBe(0);
+    expect((await getJson(socket)).pid).not.toBe(first.pid);
+  }
+  server.signal('SIGTERM');
+  expect((await server.exit()).code).toBe(0);
+  expect(fs.existsSync(socket)).toBe(false);
+}, 30_000);

@@ -7,8 +7,8 @@ test('defaults: port from PORT else 3000, host ::, one process, 30 s, no access 
 });
 
 test('every option, in both spellings', () => {
-  const options = parseServeArgs(['--port=0', 'app.js', '--host', 'localhost', '--workers', 'auto', '--graceful-timeout', '2.5', '--access-log', 'logs/a.log', '--access-log-format=json', '--max-requests', '1000', '--register', '--keep-alive-timeout', '65'], {});
-  expect(options).toMatchObject({ entry: 'app.js', port: 0, host: '127.0.0.1', hostGiven: true, workers: 'auto', gracefulTimeoutSeconds: 2.5, accessLog: 'logs/a.log', accessLogFormat: 'json', maxRequests: 1000, register: true, keepAliveTimeoutMs: 65_000 });
+  const options = parseServeArgs(['--port=0', 'app.js', '--host', 'localhost', '--workers', 'auto', '--graceful-timeout', '2.5', '--access-log', 'logs/a.log', '--access-log-format=json', '--max-requests', '1000', '--register', '--keep-alive-timeout', '65', '--socket', '/run/a.sock'], {});
+  expect(options).toMatchObject({ entry: 'app.js', port: 0, host: '127.0.0.1', hostGiven: true, workers: 'auto', gracefulTimeoutSeconds: 2.5, accessLog: 'logs/a.log', accessLogFormat: 'json', maxRequests: 1000, register: true, keepAliveTimeoutMs: 65_000, socket: '/run/a.sock' });
   expect(parseServeArgs(serveArgs(options), {})).toEqual({ ...options, watch: false });
 });
 

@@ -32,6 +32,7 @@ export class KeepAliveLoad {
   private readonly running = new Set<Promise<void>>();
   private readonly report: LoadReport = { written: 0, answered: 0, lost: 0, lostOn: [], refused: 0, answersByPid: new Map(), closes: 0 };
   private readonly waiters: (() => void)[] = [];
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(private readonly port: number, private readonly options: LoadOptions = {}) {}
 
@@ -67,10 +68,15 @@ export class KeepAliveLoad {
     }
   }
 
-  /** Stops writing requests, waits for those outstanding, and reports. */
-  async stop(): Promise<LoadReport> {
+  /**
+   * Stops writing requests, waits for those outstanding, and reports; after `timeoutMs` the
+   * connections still waiting are destroyed (their requests count as lost).
+   */
+  async stop(timeoutMs = 10_000): Promise<LoadReport> {
     this.stopping = true;
+    const timer = setTimeout(() => this.sockets.forEach((socket) => socket.destroy()), timeoutMs);
     while (this.running.size > 0) await Promise.race([...this.running]);
+    clearTimeout(timer);
     return this.report;
   }
 
@@ -98,6 +104,7 @@ export class KeepAliveLoad {
   private connection(): Promise<boolean> {
     return new Promise<boolean>((done) => {
       const socket = net.connect(this.port, this.options.host ?? '127.0.0.1');
+      this.sockets.add(socket);
       let buffered = Buffer.alloc(0);
       let outstanding = false;
       let pid: number | undefined;
@@ -112,6 +119,7 @@ export class KeepAliveLoad {
           this.report.lostOn.push(pid);
         }
         socket.destroy();
+        this.sockets.delete(socket);
         done(refused);
       };
       const send = (): void => {

@@ -94,10 +94,11 @@ export class PyreProcess {
   }
 }
 
-/** One GET on a new connection; the JSON answer. */
-export function getJson<T = { pid: number; kind: string }>(port: number, urlPath = '/'): Promise<T> {
+/** One GET on a new connection (to 127.0.0.1:port, or a unix socket's path); the JSON answer. */
+export function getJson<T = { pid: number; kind: string }>(port: number | string, urlPath = '/'): Promise<T> {
+  const where = typeof port === 'string' ? { socketPath: port } : { host: '127.0.0.1', port };
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+    http.get({ ...where, path: urlPath, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

@@ -14,8 +14,16 @@ async function start(args: string[]): Promise<{ server: PyreProcess; port: numbe
   const ready = server.matching(/^pyre: worker (\d+) \(pid (\d+)\) listening/).sort((a, b) => Number(a[1]) - Number(b[1]));
   return { server, port, pids: ready.map((m) => Number(m[2])) };
 }
+/** Loads and connection churns of the test, stopped after it whatever happened. */
+const clients: { stop(): Promise<unknown> }[] = [];
+function load(port: number, options: ConstructorParameters<typeof KeepAliveLoad>[1]): KeepAliveLoad {
+  const started = new KeepAliveLoad(port, options).start();
+  clients.push(started);
+  return started;
+}
 afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.kill()));
+  await Promise.all(clients.splice(0).map((c) => c.stop()));
 });
 
 /** New connections, one request each: which worker answered. */
@@ -47,29 +55,62 @@ test('--workers auto starts as many workers as the CPUs this process may use', a
 
 test('SIGTERM under keep-alive load: every request written is answered, exit 0', async () => {
   const { server, port } = await start(['handler.js', '--workers', '2']);
-  const load = new KeepAliveLoad(port, { connections: 8, reconnect: false }).start();
-  await load.answers(1500);
+  const traffic = load(port, { connections: 8, reconnect: false });
+  await traffic.answers(1500);
   server.signal('SIGTERM');
-  const report = await load.ended();
+  const report = await traffic.ended();
   expect(await server.exit()).toEqual({ code: 0, signal: null });
   expect(report).toMatchObject({ lost: 0, refused: 0 });
   expect(report.answered).toBe(report.written);
   expect(server.lines).toContain('pyre: stopped');
 });
 
+/**
+ * New connections one after another, one request each, until stopped: connections arriving
+ * all the time, some of them queued in a listening socket's backlog as its worker changes.
+ */
+function churn(port: number): { stop(): Promise<{ answered: number; failed: string[] }> } {
+  let stopping = false;
+  const failed: string[] = [];
+  let answered = 0;
+  const loop = (async () => {
+    while (!stopping) {
+      try {
+        await getJson(port);
+        answered++;
+      } catch (err) {
+        failed.push(String((err as NodeJS.ErrnoException).code ?? err));
+      }
+    }
+  })();
+  const handle = {
+    async stop() {
+      stopping = true;
+      await loop;
+      return { answered, failed };
+    },
+  };
+  clients.push(handle);
+  return handle;
+}
+
 test('SIGHUP under keep-alive load: every worker replaced, no request lost, no connection refused', async () => {
   const { server, port, pids } = await start(['handler.js', '--workers', '2']);
   // Reconnecting after every close, so connections keep arriving while listeners change hands.
-  const load = new KeepAliveLoad(port, { connections: 8, reconnect: true }).start();
-  await load.answers(1000);
+  const traffic = load(port, { connections: 8, reconnect: true });
+  const arrivals = [churn(port), churn(port)];
+  await traffic.answers(1000);
   const from = server.lines.length;
   server.signal('SIGHUP');
   await server.line(/^pyre: every worker queued for replacement has been replaced/, 20_000, from);
+  const churned = await Promise.all(arrivals.map((c) => c.stop()));
+  expect(churned.flatMap((c) => c.failed)).toEqual([]);
+  expect(churned.reduce((sum, c) => sum + c.answered, 0)).toBeGreaterThan(0);
   const fresh = server.matching(/^pyre: worker \d+ \(pid (\d+)\) listening/).map((m) => Number(m[1])).slice(2);
   expect(fresh).toHaveLength(2);
   // The load goes on against the new workers only.
-  await load.answers(1000);
-  const report = await load.stop();
+  await traffic.answers(1000);
+  const report = await traffic.stop();
   expect(report).toMatchObject({ lost: 0, refused: 0 });
   for (const pid of fresh) expect(pids).not.toContain(pid);
   const now = await answeringPids(port, 20);
@@ -80,16 +121,16 @@ test('SIGHUP under keep-alive load: every worker replaced, no request lost, no c
 
 test('kill -9 of a worker: it is replaced, and only its own in-flight requests fail', async () => {
   const { server, port, pids } = await start(['handler.js', '--workers', '2']);
-  const load = new KeepAliveLoad(port, { connections: 8, reconnect: true }).start();
-  await load.answers(1000);
+  const traffic = load(port, { connections: 8, reconnect: true });
+  await traffic.answers(1000);
   const [victim, survivor] = pids;
   const from = server.lines.length;
   // Worker 1 dies.
   process.kill(victim, 'SIGKILL');
   await server.line(new RegExp(`^pyre: worker 1 \\(pid ${victim}\\) was killed by SIGKILL; starting another in \\d+ ms`), 10_000, from);
   const replacement = Number((await server.line(/^pyre: worker 3 \(pid (\d+)\) listening/, 10_000, from))[1]);
-  await load.answers(500);
-  const report = await load.stop();
+  await traffic.answers(500);
+  const report = await traffic.stop();
   // At most one request in flight per connection, and only on connections the victim served;
   // connections that reached its socket meanwhile waited there for its successor.
   expect(report.lost).toBeLessThanOrEqual(8);
@@ -102,11 +143,11 @@ test('kill -9 of a worker: it is replaced, and only its own in-flight requests f
 
 test('--max-requests recycles workers one at a time, without a lost request', async () => {
   const { server, port, pids } = await start(['handler.js', '--workers', '2', '--max-requests', '400']);
-  const load = new KeepAliveLoad(port, { connections: 4, reconnect: true }).start();
+  const traffic = load(port, { connections: 4, reconnect: true });
   const recycled = await server.line(/^pyre: worker \d+ \(pid (\d+)\) has read \d+ requests \(--max-requests 400\): replacing it/, 20_000);
   const successor = Number((await server.line(/^pyre: worker [34] \(pid (\d+)\) listening/, 20_000))[1]);
-  await load.until(() => (load.answersBy(successor) > 0), 'an answer from the successor');
-  const report = await load.stop();
+  await traffic.until(() => (traffic.answersBy(successor) > 0), 'an answer from the successor');
+  const report = await traffic.stop();
   expect(report).toMatchObject({ lost: 0, refused: 0 });
   expect(pids).toContain(Number(recycled[1]));
   expect(pids).not.toContain(successor);
