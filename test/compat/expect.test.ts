@@ -1,8 +1,7 @@
 // `Expect` on node:http beside Pyre, byte for byte (Date removed): 100-continue answered at once
 // and the connection kept, 'checkContinue', 'checkExpectation', and node's bare 417.
 import * as http from 'node:http';
-import * as net from 'node:net';
-import { closeServer, delay, listen, type Make, onBoth } from './sides';
+import { closeServer, connectRaw, delay, listen, type Make, onBoth } from './sides';
 
 type Setup = (server: http.Server) => void;
 
@@ -27,14 +26,7 @@ async function exchange(make: Make, setup: Setup, path: string, expect: string):
   const server = make(answer);
   setup(server);
   const port = await listen(server);
-  const socket = net.connect(port, '127.0.0.1');
-  let received = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    received += chunk;
-  });
-  socket.on('error', () => undefined);
-  await new Promise((resolve) => socket.once('connect', resolve));
+  const { socket, text } = await connectRaw(port);
   socket.write(`POST ${path} HTTP/1.1\r\nHost: t\r\nExpect: ${expect}\r\nContent-Length: 4\r\n\r\n`);
   await delay(40);
   socket.write('body');
@@ -43,7 +35,7 @@ async function exchange(make: Make, setup: Setup, path: string, expect: string):
   await delay(60);
   socket.destroy();
   await closeServer(server);
-  return received.replace(/\r\nDate: [^\r]*/g, '');
+  return text().replace(/\r\nDate: [^\r]*/g, '');
 }
 
 const KEPT = 'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 5\r\n\r\nread ';

@@ -2,10 +2,9 @@
 // res.writeProcessing() (102), bytes written to req.socket, in order with the responses around
 // them on a pipelined connection, and Fastify's reply.writeEarlyHints() and reply.hijack().
 import * as http from 'node:http';
-import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { closeServer, delay, listen, type Make, onBoth } from './sides';
+import { closeServer, connectRaw, delay, listen, type Make, onBoth } from './sides';
 
 const routes: Record<string, http.RequestListener> = {
   '/hints': (_req, res) => {
@@ -33,19 +32,11 @@ const listener: http.RequestListener = (req, res) => (routes[req.url ?? ''] ?? (
 
 /** Sends `paths` as pipelined GETs on one connection; every byte received until the server closes or 300 ms pass. */
 async function pipelined(port: number, paths: string[]): Promise<string> {
-  const socket = net.connect(port, '127.0.0.1');
-  let received = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    received += chunk;
-  });
-  socket.on('error', () => undefined);
-  const closed = new Promise((resolve) => socket.once('close', resolve));
-  await new Promise((resolve) => socket.once('connect', resolve));
+  const { socket, text, closed } = await connectRaw(port);
   socket.write(paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`).join(''));
   await Promise.race([closed, delay(300)]);
   socket.destroy();
-  return received.replace(/\r\nDate: [^\r]*/g, '');
+  return text().replace(/\r\nDate: [^\r]*/g, '');
 }
 
 async function onBothServers(paths: string[]): Promise<[string, string]> {

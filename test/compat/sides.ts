@@ -1,5 +1,6 @@
 // The two servers a differential scenario runs on, and the helpers every such scenario uses.
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createServer as createPyreServer } from '../../compat/server';
 
@@ -35,4 +36,24 @@ export function closeServer(server: http.Server): Promise<void> {
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A client connection that keeps every byte it receives (Latin-1) and whether it has closed. */
+export interface RawConnection {
+  socket: net.Socket;
+  text(): string;
+  closed: Promise<void>;
+}
+
+export async function connectRaw(port: number): Promise<RawConnection> {
+  const socket = net.connect(port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+  });
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return { socket, text: () => received, closed };
 }
