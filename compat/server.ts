@@ -8,7 +8,9 @@ import { type AbortReason, ConnectionEvents, connectionToken } from '../src/engi
 import type { Exchange } from '../src/engine/exchange';
 import type { EngineOptions } from '../src/engine/options';
 import { type AddressInfo, type ConnectionObserver, NativeServer } from '../src/engine/server';
+import type { Duplex } from 'node:stream';
 import { clientError } from './client-error';
+import { ForeignConnections } from './foreign-connections';
 import { type ListenCall, parseListenArguments } from './listen-arguments';
 import { ListenerPrototypes } from './app-prototypes';
 import { PyreIncomingMessage, type RequestOptions } from './request';
@@ -134,6 +136,8 @@ export class Server extends EventEmitter {
   private readonly timeouts: { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number };
   /** The prototypes req/res are made with: see app-prototypes.ts. */
   private readonly prototypes = new ListenerPrototypes();
+  /** Sockets handed in with emit('connection'), served by node's own code. */
+  private readonly foreign: ForeignConnections;
 
   constructor(options: ServerOptions = {}, listener?: RequestListener) {
     super();
@@ -167,7 +171,14 @@ export class Server extends EventEmitter {
     this.native.on('listening', () => this.emit('listening'));
     this.native.on('close', () => this.emit('close'));
     this.sockets = new Sockets(this, this.native);
+    this.foreign = new ForeignConnections(this, {
+      joinDuplicateHeaders: this.requestOptions.joinDuplicateHeaders,
+      noDelay: options.noDelay,
+      requireHostHeader: options.requireHostHeader,
+      maxHeaderSize: options.maxHeaderSize,
+    });
     this.on('newListener', (event: string | symbol, added: unknown) => {
+      this.foreign.listenerAdded(event);
       if (event === 'request' || event === 'checkContinue') this.prototypes.added(added);
       else if (event === 'connection') this.sockets.watch(ConnectionEvents.Accept);
       else if (event === 'clientError') this.sockets.watch(ConnectionEvents.ClientError);
@@ -187,7 +198,16 @@ export class Server extends EventEmitter {
     const req = new Request(exchange, socket, this.requestOptions);
     const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);
     if (exchange.hasExpectation) this.expectation(exchange, req, res);
-    else this.emit('request', req, res);
+    else super.emit('request', req, res);
+  }
+
+  /**
+   * As node's: emitting 'connection' with a socket the engine did not accept (a net.Socket from
+   * another server, or any Duplex) serves it (see foreign-connections.ts).
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'connection' && !(args[0] instanceof PyreSocket) && args[0] !== undefined) this.foreign.serve(args[0] as Duplex);
+    return super.emit(event, ...args);
   }
 
   /**
@@ -288,6 +308,7 @@ export class Server extends EventEmitter {
   close(callback?: (err?: Error) => void): this {
     const wasListening = this.native.listening;
     this.native.close(callback);
+    this.foreign.closeIdle();
     if (wasListening) {
       this.prototypes.setClosing(true);
       this.sockets.closing();
@@ -297,10 +318,12 @@ export class Server extends EventEmitter {
 
   closeAllConnections(): void {
     this.native.closeAllConnections();
+    this.foreign.closeAll();
   }
 
   closeIdleConnections(): void {
     this.native.closeIdleConnections();
+    this.foreign.closeIdle();
   }
 
   getConnections(callback: (err: Error | null, count: number) => void): this {
