@@ -168,6 +168,7 @@ export class Server extends EventEmitter {
     };
     this.native = new NativeServer((exchange) => this.handle(exchange), this.engineOptions);
     this.native.owner = this;
+    this.native.uncaughtErrors = true;
     this.native.on('listening', () => this.emit('listening'));
     this.native.on('close', () => this.emit('close'));
     this.sockets = new Sockets(this, this.native);
@@ -420,6 +421,12 @@ export class Server extends EventEmitter {
     this.native.setOptions(this.engineOptions);
   }
 }
+
+// node's own handling of a rejected async listener under `events.captureRejections`: a
+// 'request' is answered 500 with its headers dropped (or cut once its head is out), any other
+// event's rejection is an 'error'. It runs on our objects through node's methods.
+const nodeRejection = (http.Server.prototype as unknown as Record<symbol, unknown>)[EventEmitter.captureRejectionSymbol];
+Object.defineProperty(Server.prototype, EventEmitter.captureRejectionSymbol, { value: nodeRejection, writable: true, configurable: true });
 
 /** node's http.createServer([options][, requestListener]), served by the engine. */
 export function createServer(listener?: RequestListener): Server;

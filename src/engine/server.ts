@@ -80,6 +80,12 @@ export class NativeServer extends EventEmitter {
    * close(), which does its own part of the drain.
    */
   owner: { close(): unknown } | null = null;
+  /**
+   * @internal A handler's throw becomes an uncaught exception (the process's 'uncaughtException';
+   * the request stays unanswered), as node's own server leaves it, instead of a 500. The
+   * drop-in sets it; the fast path and the framework contain errors.
+   */
+  uncaughtErrors = false;
 
   constructor(private readonly handler: Handler, options: NativeServerOptions = {}) {
     super();
@@ -248,7 +254,8 @@ export class NativeServer extends EventEmitter {
     try {
       result = this.handler(exchange);
     } catch (err) {
-      this.failed(exchange, err);
+      if (this.uncaughtErrors) process.nextTick(rethrow, err);
+      else this.failed(exchange, err);
       return;
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
@@ -299,6 +306,10 @@ export class NativeServer extends EventEmitter {
       onClientError: (connection, code, reason, rawPacket) => this.observer?.clientError(connection, code, reason, rawPacket),
     };
   }
+}
+
+function rethrow(err: unknown): never {
+  throw err;
 }
 
 /** Route parameters as the engine passes them: inline up to four, else one array. */
