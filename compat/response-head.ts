@@ -279,6 +279,7 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
   let rememberable = true;
   let hasConnection = false;
   let hasKeepAlive = false;
+  let hasTrailer = false;
   let chunked = false;
   let last = false;
   let keepsAlive = false;
@@ -290,6 +291,9 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
     if (typeof value !== 'string' && typeof value !== 'number') rememberable = false;
     lines += fieldLines(name, value);
     switch (name.length) {
+      case 7:
+        if (name.toLowerCase() === 'trailer') hasTrailer = true;
+        break;
       case 10: {
         const lower = name.toLowerCase();
         if (lower === 'connection') {
@@ -316,6 +320,10 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
         }
         break;
     }
+  }
+  // As node: trailers need chunked framing.
+  if (hasTrailer && declaredLength !== -1 && !chunked) {
+    throw Object.assign(new Error('Trailers are invalid with this transfer encoding'), { code: 'ERR_HTTP_TRAILER_INVALID' });
   }
   // As node: a 204 or 304 that says it is chunked cannot be, and the connection is not reused.
   const keepAlive = flags & ConnectionFlags.KeepAlive && !(chunked && flags & ConnectionFlags.NoContent);

@@ -29,6 +29,14 @@ export interface ServerOptions {
   requireHostHeader?: boolean;
   joinDuplicateHeaders?: boolean;
   maxHeadersCount?: number | null;
+  /** node's: take control characters in header values (and any Host); the framing rules stay. */
+  insecureHTTPParser?: boolean;
+}
+
+/** node's `--insecure-http-parser` flag, on the command line or in NODE_OPTIONS. */
+function insecureParserFlag(): boolean {
+  const flag = '--insecure-http-parser';
+  return process.execArgv.includes(flag) || (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(flag);
 }
 
 /** Node's defaults (Node 20); headersTimeout defaults to the smaller of 60 s and requestTimeout. */
@@ -44,6 +52,14 @@ const NodeServer = http.Server;
 function validateLikeNode(options: unknown, listener: unknown): void {
   const probe = new NodeServer(options as http.ServerOptions, listener as RequestListener);
   probe.close(() => {});
+}
+
+/**
+ * How long an idle keep-alive connection is really kept: node 20 closes it 1 s after the
+ * timeout its responses announce, so a client reusing it right at the deadline is not reset.
+ */
+function keepAliveGrace(ms: number): number {
+  return ms > 0 ? Math.min(ms + 1000, TIMEOUT_MAX) : 0;
 }
 
 /** The largest delay node's timers take (2^31 - 1 ms). */
@@ -132,6 +148,8 @@ export class Server extends EventEmitter {
   private pipeName: string | null = null;
   private readonly sockets: Sockets;
   private idleTimeout = 0;
+  /** keepAliveTimeout as responses announce it (`Keep-Alive: timeout=N`). */
+  private keepAliveAdvertised: number;
   /** The timeout properties as last set (node keeps any value there). */
   private readonly timeouts: { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number };
   /** The prototypes req/res are made with: see app-prototypes.ts. */
@@ -144,8 +162,10 @@ export class Server extends EventEmitter {
     validateLikeNode(options, listener);
     const requestTimeout = options.requestTimeout ?? NODE_DEFAULTS.requestTimeout;
     const maxHeaderSize = options.maxHeaderSize || NODE_DEFAULTS.maxHeaderSize;
+    const keepAliveTimeout = options.keepAliveTimeout ?? NODE_DEFAULTS.keepAliveTimeout;
+    this.keepAliveAdvertised = keepAliveTimeout;
     this.engineOptions = {
-      keepAliveTimeout: options.keepAliveTimeout ?? NODE_DEFAULTS.keepAliveTimeout,
+      keepAliveTimeout: keepAliveGrace(keepAliveTimeout),
       headersTimeout: options.headersTimeout ?? Math.min(NODE_DEFAULTS.headersTimeout, requestTimeout),
       requestTimeout,
       maxHeaderSize,
@@ -156,9 +176,11 @@ export class Server extends EventEmitter {
       requireHostHeader: options.requireHostHeader,
       forwardExpectations: true,
       nodeCompat: true,
+      // As in node, the option wins over the flag.
+      lenientHeaders: options.insecureHTTPParser ?? insecureParserFlag(),
     };
     this.timeouts = {
-      keepAliveTimeout: this.engineOptions.keepAliveTimeout as number,
+      keepAliveTimeout,
       headersTimeout: this.engineOptions.headersTimeout as number,
       requestTimeout,
     };
@@ -197,7 +219,7 @@ export class Server extends EventEmitter {
     socket.requestStarted();
     const { Request, Response } = this.prototypes;
     const req = new Request(exchange, socket, this.requestOptions);
-    const res = new Response(req, exchange, socket, this.engineOptions.keepAliveTimeout ?? 0);
+    const res = new Response(req, exchange, socket, this.keepAliveAdvertised);
     if (exchange.hasExpectation) this.expectation(exchange, req, res);
     else super.emit('request', req, res);
   }
@@ -382,7 +404,9 @@ export class Server extends EventEmitter {
 
   private setTimeoutProperty(name: keyof Server['timeouts'], ms: number): void {
     this.timeouts[name] = ms;
-    this.setEngineOption(name, timeoutValue(ms));
+    if (name !== 'keepAliveTimeout') return this.setEngineOption(name, timeoutValue(ms));
+    this.keepAliveAdvertised = timeoutValue(ms);
+    this.setEngineOption(name, keepAliveGrace(this.keepAliveAdvertised));
   }
   /**
    * node's: HTTP/1.1 requests one connection may carry (0: no limit). The engine counts them

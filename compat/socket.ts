@@ -193,6 +193,11 @@ export class PyreSocket {
     return this;
   }
 
+  /** As on node's server sockets: the bytes of HTTP messages have no text encoding to choose. */
+  setEncoding(): never {
+    throw Object.assign(new Error('Changing the socket encoding is not allowed per RFC7230 Section 3.'), { code: 'ERR_HTTP_SOCKET_ENCODING' });
+  }
+
   cork(): void {}
   uncork(): void {}
 

@@ -13,7 +13,7 @@ import { IncomingMessage, ServerResponse } from '../compat/node-exports';
 import { createServer, type RequestListener, type ServerOptions } from '../compat/server';
 
 /** Options of node's createServer that only node's own server implements. */
-const NODE_ONLY_OPTIONS = ['IncomingMessage', 'ServerResponse', 'key', 'cert', 'pfx', 'insecureHTTPParser'];
+const NODE_ONLY_OPTIONS = ['IncomingMessage', 'ServerResponse', 'key', 'cert', 'pfx'];
 
 const warned = new Set<string>();
 function warnOnce(what: string): void {

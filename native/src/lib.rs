@@ -127,6 +127,7 @@ fn read_limits<const N: usize>(a: &Args<N>, obj: napi_sys::napi_value) -> Limits
         allow_half_open: b("allowHalfOpen", d.allow_half_open),
         forward_expectations: b("forwardExpectations", d.forward_expectations),
         node_compat: b("nodeCompat", d.node_compat),
+        lenient_headers: b("lenientHeaders", d.lenient_headers),
         router: a.prop_f64(obj, "router").map_or(d.router, |v| v as i32),
     }
 }

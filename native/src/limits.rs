@@ -32,6 +32,9 @@ pub struct Limits {
     /// that never sent a request in time gets a 408, an upgrade needs no Host, and Date follows
     /// the response's own fields.
     pub node_compat: bool,
+    /// Take what node's insecureHTTPParser takes in header values: control characters (not NUL,
+    /// CR or LF), and any Host value. The framing and line-ending rules stay.
+    pub lenient_headers: bool,
     /// Native router id, or -1.
     pub router: i32,
 }
@@ -56,6 +59,7 @@ impl Default for Limits {
             allow_half_open: false,
             forward_expectations: false,
             node_compat: false,
+            lenient_headers: false,
             router: -1,
         }
     }

@@ -69,6 +69,28 @@ const COMMON_HEADER_COUNT: usize = 32;
 /// Parses the head at the start of `buf`. `Ok(None)`: incomplete, read more.
 /// `fields` is cleared and filled with the head's header fields.
 pub fn parse_head(buf: &[u8], limits: &Limits, fields: &mut Vec<Field>) -> Result<Option<Head>, Reject> {
+    match parse_strict(buf, limits, fields) {
+        Err(reject) if limits.lenient_headers && reject.reason == INVALID_VALUE => parse_lenient(buf, limits, fields),
+        verdict => verdict,
+    }
+}
+
+/// node's insecureHTTPParser takes control characters in header values: the head is parsed again
+/// with each one (NUL, CR and LF excepted) standing in as a visible byte. The spans are the same
+/// in both copies, so the request keeps its own bytes; every framing rule still applies.
+#[cold]
+#[inline(never)]
+fn parse_lenient(buf: &[u8], limits: &Limits, fields: &mut Vec<Field>) -> Result<Option<Head>, Reject> {
+    let end = memmem(buf, b"\r\n\r\n").map_or(buf.len(), |at| at + 4);
+    let stand_in: Vec<u8> =
+        buf[..end].iter().map(|&b| if (b < 0x20 && !matches!(b, 0 | b'\t' | b'\r' | b'\n')) || b == 0x7f { b'~' } else { b }).collect();
+    parse_strict(&stand_in, limits, fields)
+}
+
+const INVALID_VALUE: &str = "invalid header field value";
+
+#[inline(always)]
+fn parse_strict(buf: &[u8], limits: &Limits, fields: &mut Vec<Field>) -> Result<Option<Head>, Reject> {
     let mut stack = [MaybeUninit::<httparse::Header>::uninit(); COMMON_HEADER_COUNT];
     let mut req = httparse::Request::new(&mut []);
     let status =
@@ -125,7 +147,9 @@ fn finish(
         match name.len() {
             4 if name.eq_ignore_ascii_case(b"host") => {
                 hosts += 1;
-                check_host(value)?;
+                if !limits.lenient_headers {
+                    check_host(value)?;
+                }
             }
             6 if name.eq_ignore_ascii_case(b"expect") => {
                 if trim(value).eq_ignore_ascii_case(b"100-continue") {
@@ -202,7 +226,7 @@ fn parse_error(buf: &[u8], err: httparse::Error) -> Reject {
         httparse::Error::HeaderValue if bare_line_ending(buf) == Some(b'\r') => {
             reject(400, "bare CR in request head", "HPE_LF_EXPECTED")
         }
-        httparse::Error::HeaderValue => reject(400, "invalid header field value", "HPE_INVALID_HEADER_TOKEN"),
+        httparse::Error::HeaderValue => reject(400, INVALID_VALUE, "HPE_INVALID_HEADER_TOKEN"),
         httparse::Error::NewLine => reject(400, "invalid line ending", "HPE_LF_EXPECTED"),
         // httparse says Token for both a bad method and a bad target: the method is the first word.
         httparse::Error::Token if !starts_with_token(buf) => reject(400, "invalid method", "HPE_INVALID_METHOD"),
@@ -341,27 +365,37 @@ static HOST_BYTES: [bool; 256] = byte_table!(|c| c.is_ascii_alphanumeric()
     ));
 
 /// A Host value (RFC 9110 7.2, RFC 3986 3.2.2-3.2.3): a name or an IPv4 address, or a
-/// bracketed IP literal, then optionally `:` and a port of digits only.
+/// bracketed IP literal, then optionally `:` and a port of digits only. One pass: it runs for
+/// every request.
 fn check_host(value: &[u8]) -> Result<(), Reject> {
-    let (host, port) = match value.first() {
-        Some(b'[') => match memchr(b']', value) {
-            Some(end) => value.split_at(end + 1),
-            None => return Err(reject(400, "invalid Host header", "ERR_PYRE_HOST")),
-        },
-        _ => value.split_at(memchr(b':', value).unwrap_or(value.len())),
-    };
-    let literal = host.len() >= 2 && host[0] == b'[';
-    let host_ok = if literal {
-        host[1..host.len() - 1].iter().all(|&b| HOST_BYTES[b as usize] && b != b'[' && b != b']')
-    } else {
-        host.iter().all(|&b| HOST_BYTES[b as usize] && !matches!(b, b'[' | b']' | b':'))
-    };
-    let port_ok = port.is_empty() || (port[0] == b':' && port[1..].iter().all(u8::is_ascii_digit));
-    if host_ok && port_ok {
-        Ok(())
-    } else {
-        Err(reject(400, "invalid Host header", "ERR_PYRE_HOST"))
+    let mut rest = value;
+    if let [b'[', literal @ ..] = value {
+        let Some(close) = literal.iter().position(|&b| b == b']') else { return Err(bad_host()) };
+        if !literal[..close].iter().all(|&b| HOST_BYTES[b as usize] && b != b'[') {
+            return Err(bad_host());
+        }
+        rest = &literal[close + 1..];
+        if !rest.is_empty() && rest[0] != b':' {
+            return Err(bad_host());
+        }
     }
+    let mut in_port = false;
+    for &b in rest {
+        let ok = if in_port { b.is_ascii_digit() } else { HOST_BYTES[b as usize] && !matches!(b, b'[' | b']' | b':') };
+        if !ok {
+            if b == b':' && !in_port {
+                in_port = true;
+                continue;
+            }
+            return Err(bad_host());
+        }
+    }
+    Ok(())
+}
+
+#[cold]
+fn bad_host() -> Reject {
+    reject(400, "invalid Host header", "ERR_PYRE_HOST")
 }
 
 #[derive(Default)]
@@ -720,6 +754,28 @@ mod tests {
         let node = Limits { node_compat: true, ..Limits::default() };
         assert!(parse_with(raw, &node).unwrap().unwrap().upgrade);
         assert_eq!(parse_with("GET / HTTP/1.1\r\n\r\n", &node).unwrap_err().code, "ERR_PYRE_HOST");
+    }
+
+    #[test]
+    fn lenient_headers_take_what_nodes_insecure_parser_takes() {
+        let lenient = Limits { lenient_headers: true, ..Limits::default() };
+        let raw = "GET / HTTP/1.1\r\nContent-Type: text/te\x08t\r\nHost: example.comConnection: close\r\n\r\n";
+        assert_eq!(parse(raw).unwrap_err().status, 400);
+        let mut fields = Vec::new();
+        let head = parse_head(raw.as_bytes(), &lenient, &mut fields).unwrap().unwrap();
+        assert_eq!(fields[0].value(raw.as_bytes()), b"text/te\x08t");
+        assert!(head.keep_alive);
+        // The smuggling rules stay.
+        for still_refused in [
+            "GET / HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\nX: a\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \x011\r\n\r\n",
+        ] {
+            assert_eq!(parse_with(still_refused, &lenient).unwrap_err().status, 400, "{still_refused:?}");
+        }
     }
 
     #[test]

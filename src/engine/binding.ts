@@ -147,6 +147,7 @@ export interface NativeLimits {
   allowHalfOpen: boolean;
   forwardExpectations: boolean;
   nodeCompat: boolean;
+  lenientHeaders: boolean;
   requireHost: boolean;
   noDelay: boolean;
   /** Native router id (see Router), or -1. */

@@ -61,12 +61,14 @@ export class Exchange {
   onabort: ((reason: AbortReason) => void) | null = null;
   /** Called when output held back by `write()` returning false has drained. */
   ondrain: (() => void) | null = null;
+  // Rare-case state, with its defaults on the prototype (see the end of the file): fields made
+  // in the constructor are paid for by every request.
   /** Called when the peer ends its side behind an upgrade request not yet answered. */
-  onpeerend: (() => void) | null = null;
+  declare onpeerend: (() => void) | null;
   /** The peer has ended its side of the connection (an upgrade request's). */
-  private peerEnded = false;
+  private declare peerEnded: boolean;
   /** Switched with switchToRaw(): the peer's bytes keep coming after the response ends. */
-  private raw = false;
+  private declare raw: boolean;
 
   constructor(
     /** @internal */ readonly token: number,
@@ -78,7 +80,7 @@ export class Exchange {
     readonly route: number,
     /** Converted path parameters of the matched route, in path order. */
     readonly params: readonly unknown[] | undefined,
-    private readonly owner: { readonly highWaterMark: number; release(token: number): void },
+    private readonly owner: { readonly highWaterMark: number; track(token: number, exchange: Exchange): void; release(token: number): void },
   ) {
     this.ended = (flags & RequestFlags.HasBody) === 0;
   }
@@ -285,16 +287,16 @@ export class Exchange {
     this.state = State.Streaming;
     this.raw = true;
     this.ended = this.peerEnded;
+    // The engine tells this exchange of input until the peer ends, also after end().
+    if (!this.tracked) {
+      this.tracked = true;
+      this.owner.track(this.token, this);
+    }
   }
 
   /** Close the connection at once with a TCP reset (node's `resetAndDestroy()`); the exchange aborts. */
   reset(): void {
     if (!this.abortReason) binding.reset(this.token);
-  }
-
-  /** @internal The engine must keep telling this exchange of input after its response is done. */
-  get inputOpen(): boolean {
-    return this.raw && !this.endDelivered;
   }
 
   /** Returns false when the caller should wait for `ondrain` before writing more. */
@@ -331,7 +333,11 @@ export class Exchange {
 
   private finish(): void {
     this.state = State.Finished;
-    if (this.tracked && !this.inputOpen) this.owner.release(this.token);
+    if (this.tracked) {
+      // A raw exchange hears of input until the peer's end (deliverEnd lets it go then).
+      if (this.raw && !this.endDelivered) return;
+      this.owner.release(this.token);
+    }
   }
 
   private startResponse(): void {
@@ -400,3 +406,5 @@ export class Exchange {
     this.onabort?.(reason);
   }
 }
+
+Object.assign(Exchange.prototype, { onpeerend: null, peerEnded: false, raw: false });

@@ -58,6 +58,12 @@ export interface EngineOptions {
    * Host; Date follows the response's own header fields (otherwise it comes first). Default false.
    */
   nodeCompat?: boolean;
+  /**
+   * Take what node's `insecureHTTPParser` takes in a request head: control characters (other
+   * than NUL, CR and LF) in header values, and any Host value. Every framing and line-ending rule
+   * (the request-smuggling defences) still applies. Default false.
+   */
+  lenientHeaders?: boolean;
 }
 
 export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
@@ -78,6 +84,7 @@ export const defaultLimits: Readonly<NativeLimits> = Object.freeze({
   allowHalfOpen: false,
   forwardExpectations: false,
   nodeCompat: false,
+  lenientHeaders: false,
   router: -1,
 });
 
@@ -109,6 +116,7 @@ export function resolveLimits(options: EngineOptions = {}, router = -1): NativeL
     allowHalfOpen: options.allowHalfOpen ?? d.allowHalfOpen,
     forwardExpectations: options.forwardExpectations ?? d.forwardExpectations,
     nodeCompat: options.nodeCompat ?? d.nodeCompat,
+    lenientHeaders: options.lenientHeaders ?? d.lenientHeaders,
     router,
   };
 }

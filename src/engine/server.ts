@@ -244,6 +244,11 @@ export class NativeServer extends EventEmitter {
     binding.serverWatch(this.id, events);
   }
 
+  /** @internal The exchange hears from the engine again (a raw exchange, from its switch on). */
+  track(token: number, exchange: Exchange): void {
+    this.live.set(token, exchange);
+  }
+
   /** @internal The exchange's response is complete: the engine sends nothing more for it. */
   release(token: number): void {
     this.live.delete(token);
@@ -281,7 +286,7 @@ export class NativeServer extends EventEmitter {
         const exchange = new Exchange(token, code === 0 ? (method as string) : COMMON_METHODS[code], url, flags, route, params, this);
         this.dispatch(exchange);
         // Only exchanges that will hear from the engine again are tracked.
-        if (!exchange.finished || exchange.inputOpen) {
+        if (!exchange.finished) {
           exchange.tracked = true;
           live.set(token, exchange);
         }
