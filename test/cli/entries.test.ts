@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PyreProcess, getJson } from './pyre-process';
+import { spawnSync } from 'node:child_process';
+import { PyreProcess, ROOT, getJson } from './pyre-process';
 
 const running: PyreProcess[] = [];
 function pyre(args: string[], options?: ConstructorParameters<typeof PyreProcess>[1]): PyreProcess {
@@ -71,6 +72,15 @@ test('--register serves the entry as a script even though it exports a handler',
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('pyre --version and pyre --help', () => {
+  const run = (arg: string) => spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), arg], { encoding: 'utf8' });
+  expect(run('--version').stdout.trim()).toBe((require('../../package.json') as { version: string }).version);
+  expect(run('--help').stdout).toMatch(/^usage: pyre serve <entry> \[options\]/);
+  const unknown = run('deploy');
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr).toMatch(/^pyre: unknown command deploy\n/);
 });
 
 describe('errors: one line, non-zero exit', () => {

@@ -53,8 +53,8 @@ test('--workers auto starts as many workers as the CPUs this process may use', a
   expect((await server.line(/^pyre: serving/)).input).toContain(`(auto: ${reason})`);
 });
 
-test('SIGTERM under keep-alive load: every request written is answered, exit 0', async () => {
-  const { server, port } = await start(['handler.js', '--workers', '2']);
+test.each([[['--workers', '2']], [[]]])('SIGTERM under keep-alive load (%j): every request written is answered, exit 0', async (workers) => {
+  const { server, port } = await start(['handler.js', ...workers]);
   const traffic = load(port, { connections: 8, reconnect: false });
   await traffic.answers(1500);
   server.signal('SIGTERM');
@@ -153,8 +153,8 @@ test('--max-requests recycles workers one at a time, without a lost request', as
   expect(pids).not.toContain(successor);
 }, 30_000);
 
-test('the graceful timeout cuts what is left, says how many requests, exits non-zero', async () => {
-  const { server, port } = await start(['handler.js', '--workers', '2', '--graceful-timeout', '0.5']);
+test.each([[['--workers', '2']], [[]]])('the graceful timeout (%j) cuts what is left, says how many requests, exits non-zero', async (workers) => {
+  const { server, port } = await start(['handler.js', ...workers, '--graceful-timeout', '0.5']);
   // Two requests that are never answered, on two connections.
   const hanging = [getJson(port, '/hang').catch(() => 'cut'), getJson(port, '/hang').catch(() => 'cut')];
   await new Promise((resolve) => setTimeout(resolve, 200));
