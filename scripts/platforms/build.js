@@ -29,33 +29,47 @@ function targetEnv(triple, key) {
   return `CARGO_TARGET_${triple.toUpperCase().replace(/[-.]/g, '_')}_${key}`;
 }
 
-/** Builds one target; returns the path of the .node file written into outDir. */
-function buildTarget(triple, outDir = path.join(root, 'native')) {
+/** Runs cargo for a target built here, with its toolchain; returns spawnSync's result. */
+function cargo(triple, args, options = {}) {
   const t = target(triple);
   if (!t.hosts.includes(process.platform)) throw new Error(`${triple} is built on ${t.hosts.join(' or ')} (the hosted CI's runners), not on ${process.platform}`);
   const chain = t.toolchain();
-  // Release binaries carry no symbol table (a fifth of the .so, a quarter of the DLL): nothing looks them up.
-  const env = { ...process.env, CARGO_TARGET_DIR: TARGET_DIR, CARGO_PROFILE_RELEASE_STRIP: 'symbols' };
+  const env = { ...process.env, CARGO_TARGET_DIR: TARGET_DIR };
   if (chain.rustc) env.RUSTC = chain.rustc;
   if (chain.linker) env[targetEnv(triple, 'LINKER')] = chain.linker;
   if (chain.rustflags?.length) env[targetEnv(triple, 'RUSTFLAGS')] = chain.rustflags.join(' ');
   Object.assign(env, chain.env);
-  const args = ['build', '--release', '--locked', '--manifest-path', path.join(root, 'native', 'Cargo.toml'), '--target', triple];
+  const full = [...args, '--locked', '--manifest-path', path.join(root, 'native', 'Cargo.toml'), '--target', triple];
   if (chain.buildStd) {
     env.RUSTC_BOOTSTRAP = '1';
-    args.push('-Zbuild-std=std,panic_abort');
+    full.push('-Zbuild-std=std,panic_abort');
   }
-  process.stderr.write(`platforms: building ${triple} (${chain.buildStd ? 'build-std, ' : ''}linker ${chain.linker ?? 'default'})\n`);
-  const result = spawnSync(chain.cargo, args, { env, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`building ${triple} failed (cargo exit ${result.status ?? result.signal})`);
+  process.stderr.write(`platforms: cargo ${args[0]} ${triple} (${chain.buildStd ? 'build-std, ' : ''}linker ${chain.linker ?? 'default'})\n`);
+  const result = spawnSync(chain.cargo, full, { env, stdio: 'inherit', ...options });
+  if (result.status !== 0) throw new Error(`cargo ${args[0]} for ${triple} failed (cargo exit ${result.status ?? result.signal})`);
+  return result;
+}
+
+/** Builds one target; returns the path of the .node file written into outDir. */
+function buildTarget(triple, outDir = path.join(root, 'native')) {
+  cargo(triple, ['build', '--release']);
   const built = path.join(TARGET_DIR, triple, 'release', artifactName(triple));
-  const out = path.join(outDir, `pyre.${t.suffix}.node`);
+  const out = path.join(outDir, `pyre.${target(triple).suffix}.node`);
   fs.mkdirSync(outDir, { recursive: true });
   fs.copyFileSync(built, out);
   return out;
 }
 
-module.exports = { buildTarget };
+/** Builds the crate's unit tests for a target (to run under that platform's runner); returns the test executable. */
+function buildUnitTests(triple) {
+  const result = cargo(triple, ['test', '--no-run', '--message-format=json-render-diagnostics'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const artifact = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line))
+    .find((m) => m.reason === 'compiler-artifact' && m.executable && m.profile.test);
+  if (!artifact) throw new Error(`cargo test --no-run for ${triple} named no test executable`);
+  return artifact.executable;
+}
+
+module.exports = { buildTarget, buildUnitTests };
 
 if (require.main === module) {
   const argv = process.argv.slice(2);

@@ -334,3 +334,107 @@ pub fn write_output(fd: i32, buf: &[u8]) -> Result<usize, ErrorKind> {
 pub fn wait_output(_fd: i32, ms: i32) {
     std::thread::sleep(std::time::Duration::from_millis(ms as u64));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    use windows_sys::Win32::Foundation::GetHandleInformation;
+
+    fn loopback_listener() -> (Socket, SocketAddr) {
+        listen_tcp("127.0.0.1:0".parse().unwrap(), 16, false, false).unwrap()
+    }
+
+    /// Retries a nonblocking call until it stops saying "would block", for at most two seconds.
+    fn until_ready<T>(mut call: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match call() {
+                Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                other => return other,
+            }
+        }
+    }
+
+    fn inheritable(socket: Socket) -> bool {
+        let mut flags = 0u32;
+        // SAFETY: GetHandleInformation writes the flags of a live handle into our u32.
+        assert_ne!(unsafe { GetHandleInformation(socket as _, &mut flags) }, 0);
+        flags & HANDLE_FLAG_INHERIT != 0
+    }
+
+    #[test]
+    fn listeners_and_accepted_sockets_are_nonblocking_private_and_know_their_peer() {
+        let (listener, bound) = loopback_listener();
+        assert!(!inheritable(listener));
+        assert_eq!(accept(listener).unwrap_err().kind(), ErrorKind::WouldBlock, "nothing to accept yet: nonblocking");
+        let client = std::net::TcpStream::connect(bound).unwrap();
+        let (socket, peer) = until_ready(|| accept(listener)).unwrap();
+        assert!(!inheritable(socket));
+        assert_eq!(peer, Some(client.local_addr().unwrap()));
+        assert_eq!(local_addr(socket), Some(bound));
+        let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+        assert_eq!(recv(socket, &mut buf).unwrap_err(), Error(ws::WSAEWOULDBLOCK), "an accepted socket is nonblocking");
+        close(socket);
+        close(listener);
+    }
+
+    #[test]
+    fn recv_peek_send_pair_and_shutdown_over_loopback() {
+        let (listener, bound) = loopback_listener();
+        let mut client = std::net::TcpStream::connect(bound).unwrap();
+        let (socket, _) = until_ready(|| accept(listener)).unwrap();
+        set_no_delay(socket);
+        assert_eq!(peek(socket).unwrap_err().kind(), ErrorKind::WouldBlock);
+        client.write_all(b"ping").unwrap();
+        assert_eq!(until_ready(|| peek(socket)).unwrap(), 1, "the peek sees a byte and leaves it");
+        let mut buf = [MaybeUninit::<u8>::uninit(); 64];
+        let n = until_ready(|| recv(socket, &mut buf)).unwrap();
+        // SAFETY: recv initialised the first n bytes.
+        assert_eq!(unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) }, b"ping");
+        assert_eq!(send_pair(socket, b"po", b"ng").unwrap(), 4);
+        assert_eq!(send(socket, b"!").unwrap(), 1);
+        shutdown_write(socket);
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).unwrap();
+        assert_eq!(answer, b"pong!", "the peer reads our bytes in order, then EOF");
+        drop(client);
+        assert_eq!(until_ready(|| recv(socket, &mut buf)).unwrap(), 0, "the peer's close is EOF");
+        close(socket);
+        close(listener);
+    }
+
+    #[test]
+    fn a_taken_port_is_eaddrinuse_and_what_windows_cannot_do_is_refused() {
+        let (listener, bound) = loopback_listener();
+        let taken = listen_tcp(bound, 16, false, false).unwrap_err();
+        assert_eq!(taken, (Error(ws::WSAEADDRINUSE), "bind"));
+        let unsupported = Error(ERROR_NOT_SUPPORTED as Code);
+        assert_eq!(listen_tcp("127.0.0.1:0".parse().unwrap(), 16, false, true).unwrap_err(), (unsupported, "listen"));
+        assert!(matches!(listen_unix(b"\\\\.\\pipe\\pyre", 16, false, false), Err((e, "listen")) if e == unsupported));
+        assert!(matches!(adopt_listener(listener), Err((e, "listen")) if e == unsupported));
+        close(listener);
+    }
+
+    #[test]
+    fn ipv6_listeners_bind_and_report_their_address() {
+        let (listener, bound) = listen_tcp("[::1]:0".parse().unwrap(), 16, true, false).unwrap();
+        assert!(bound.is_ipv6() && bound.port() != 0);
+        let client = std::net::TcpStream::connect(bound).unwrap();
+        let (socket, peer) = until_ready(|| accept(listener)).unwrap();
+        assert_eq!(peer, Some(client.local_addr().unwrap()));
+        close(socket);
+        close(listener);
+    }
+
+    #[test]
+    fn error_kinds() {
+        assert_eq!(kind(ws::WSAEWOULDBLOCK), ErrorKind::WouldBlock);
+        assert_eq!(kind(ws::WSAEINTR), ErrorKind::Interrupted);
+        assert_eq!(kind(ws::WSAEMFILE), ErrorKind::OutOfResources);
+        assert_eq!(kind(ws::WSAENOBUFS), ErrorKind::OutOfResources);
+        assert_eq!(kind(ws::WSAEAFNOSUPPORT), ErrorKind::FamilyUnsupported);
+        assert_eq!(kind(ws::WSAECONNRESET), ErrorKind::Other);
+    }
+}
