@@ -220,6 +220,7 @@ export class PyreServerResponse {
       return nodeResponse.write.call(this, chunk, encoding, callback) as boolean;
     }
     if (!this._header) this._implicitHeader();
+    if (!this._hasBody) PyreServerResponse.checkBodyAllowed(this);
     if (callback) process.nextTick(callback);
     if (!this._hasBody || byteLength(chunk, encoding) === 0) {
       if (this._hasBody) PyreServerResponse.startStream(this);
@@ -230,6 +231,13 @@ export class PyreServerResponse {
     const ok = this.exchange.write(toBody(chunk, encoding));
     if (!ok) PyreServerResponse.awaitDrain(this);
     return ok;
+  }
+
+  /** A body write to a response that may have none: node's error when the server asked for it (rejectNonStandardBodyWrites). */
+  private static checkBodyAllowed(res: PyreServerResponse): void {
+    if ((res.socket as unknown as PyreSocket).server.rejectNonStandardBodyWrites) {
+      throw Object.assign(new Error('Adding content for this request method or response status is not allowed.'), { code: 'ERR_HTTP_BODY_NOT_ALLOWED' });
+    }
   }
 
   private static awaitDrain(res: PyreServerResponse): void {
@@ -267,6 +275,7 @@ export class PyreServerResponse {
       this.finished = true;
       return this;
     }
+    if (chunk && !this._hasBody) PyreServerResponse.checkBodyAllowed(this);
     const body = chunk ? toBody(chunk, encoding as BufferEncoding | undefined) : undefined;
     const length = body === undefined ? 0 : byteLength(body, undefined);
     if (!this._header) {

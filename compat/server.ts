@@ -31,6 +31,8 @@ export interface ServerOptions {
   maxHeadersCount?: number | null;
   /** node's: take control characters in header values (and any Host); the framing rules stay. */
   insecureHTTPParser?: boolean;
+  /** node's: write() or end(data) on a response that may have no body (HEAD, 1xx, 204, 304) throws. */
+  rejectNonStandardBodyWrites?: boolean;
 }
 
 /** node's `--insecure-http-parser` flag, on the command line or in NODE_OPTIONS. */
@@ -107,6 +109,7 @@ class Sockets implements ConnectionObserver {
   private add(connection: number): PyreSocket {
     const socket = new PyreSocket(connectionToken(connection), this.server);
     this.open.set(connection, socket);
+    socket.on('error', socketError);
     if (this.server.timeout > 0) socket.setTimeout(this.server.timeout);
     return socket;
   }
@@ -136,8 +139,25 @@ class Sockets implements ConnectionObserver {
   clientError(connection: number, code: string, reason: string, rawPacket: Buffer): void {
     const socket = this.of(connection);
     const error = clientError(code, reason, rawPacket);
-    socket.refused(() => this.server.emit('clientError', error, socket));
+    if (this.server.listenerCount('clientError') > 0) {
+      socket.refused(() => this.server.emit('clientError', error, socket));
+    } else {
+      // node answers, then destroys the socket with the error: a socket kept from 'connection'
+      // hears it. The engine is closing the connection after its answer already.
+      socket.writable = false;
+      process.nextTick(() => socket.emit('error', error));
+    }
   }
+}
+
+/**
+ * Every connection's socket has node's own 'error' listener (so emitting 'error' on it does not
+ * throw, and listenerCount('error') counts it as on node): a 'clientError' listener hears the
+ * error, else the connection is destroyed, what was written still going out.
+ */
+function socketError(this: PyreSocket, error: Error): void {
+  if (this.server.listenerCount('clientError') > 0) this.server.emit('clientError', error, this);
+  else if (this.writable) this.destroy();
 }
 
 export class Server extends EventEmitter {
@@ -148,6 +168,8 @@ export class Server extends EventEmitter {
   private pipeName: string | null = null;
   private readonly sockets: Sockets;
   private idleTimeout = 0;
+  /** node's option and property: a body written to a response that may have none throws. */
+  rejectNonStandardBodyWrites: boolean;
   /** keepAliveTimeout as responses announce it (`Keep-Alive: timeout=N`). */
   private keepAliveAdvertised: number;
   /** The timeout properties as last set (node keeps any value there). */
@@ -162,6 +184,7 @@ export class Server extends EventEmitter {
     validateLikeNode(options, listener);
     const requestTimeout = options.requestTimeout ?? NODE_DEFAULTS.requestTimeout;
     const maxHeaderSize = options.maxHeaderSize || NODE_DEFAULTS.maxHeaderSize;
+    this.rejectNonStandardBodyWrites = options.rejectNonStandardBodyWrites ?? false;
     const keepAliveTimeout = options.keepAliveTimeout ?? NODE_DEFAULTS.keepAliveTimeout;
     this.keepAliveAdvertised = keepAliveTimeout;
     this.engineOptions = {
@@ -203,7 +226,8 @@ export class Server extends EventEmitter {
     this.on('newListener', (event: string | symbol, added: unknown) => {
       this.foreign.listenerAdded(event);
       if (event === 'request' || event === 'checkContinue') this.prototypes.added(added);
-      else if (event === 'connection') this.sockets.watch(ConnectionEvents.Accept);
+      // Sockets handed out on 'connection' hear of their refused requests, as node's do ('error').
+      else if (event === 'connection') this.sockets.watch(ConnectionEvents.Accept | ConnectionEvents.ClientError);
       else if (event === 'clientError') this.sockets.watch(ConnectionEvents.ClientError);
       else if (event === 'connect' && !this.engineOptions.allowConnect) this.setEngineOption('allowConnect', true);
     });

@@ -73,7 +73,7 @@ export class PyreSocket {
   constructor(
     /** The engine's token for the connection itself (see binding.ts connectionToken). */
     private readonly token: number,
-    readonly server: EventEmitter,
+    readonly server: EventEmitter & { rejectNonStandardBodyWrites?: boolean },
   ) {}
 
   // Constant for every socket here, so they live on the prototype (see the end of the file).

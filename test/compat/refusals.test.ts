@@ -97,6 +97,37 @@ describe('refused requests are answered as node answers them, byte for byte', ()
   });
 });
 
+describe('insecureHTTPParser relaxes what node relaxes, and no framing rule', () => {
+  const controlCharacter = 'GET / HTTP/1.1\r\nHost: x\r\nContent-Type: text/te\x08t\r\nConnection: close\r\n\r\n';
+
+  test('a control character in a header value: refused by default, taken with insecureHTTPParser, as in node', async () => {
+    expect(await bothAnswer(controlCharacter)).toEqual({
+      node: 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', pyre: 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
+    });
+    const relaxed = await bothAnswer(controlCharacter, { insecureHTTPParser: true });
+    expect(relaxed.node.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(relaxed.pyre.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+  });
+
+  test("Express's own tests' Host: http://example.com is taken with insecureHTTPParser (node takes any Host)", async () => {
+    const answers = await bothAnswer('GET / HTTP/1.1\r\nHost: http://example.com\r\nConnection: close\r\n\r\n', { insecureHTTPParser: true });
+    expect(answers.pyre.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(answers.node.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+  });
+
+  test.each<[string, string]>([
+    ['Content-Length with Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ['a NUL in a value', 'GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n'],
+    ['two Host fields', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n'],
+    ['a bare LF ending a line', 'GET / HTTP/1.1\r\nHost: x\nX: a\r\n\r\n'],
+  ])('still refused with insecureHTTPParser (node lets some of these through): %s', async (_name, bytes) => {
+    const server = createPyreServer({ insecureHTTPParser: true } as never, (_req, res) => res.end('ok'));
+    const port = await listen(server);
+    expect(await exchange(port, bytes)).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    await stop(server);
+  });
+});
+
 describe("'clientError' as node emits it", () => {
   async function clientErrors(bytes: string, end: boolean): Promise<Record<string, object>> {
     const seen: Record<string, object> = {};
