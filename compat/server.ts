@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { promisify } from 'node:util';
 import { type AbortReason, ConnectionEvents, connectionToken } from '../src/engine/binding';
 import type { Exchange } from '../src/engine/exchange';
 import type { EngineOptions } from '../src/engine/options';
@@ -26,6 +27,8 @@ export interface ServerOptions {
   requestTimeout?: number;
   maxHeaderSize?: number;
   noDelay?: boolean;
+  /** Bytes of unsent output per connection before writes report backpressure (the engine's highWaterMark). */
+  highWaterMark?: number;
   requireHostHeader?: boolean;
   joinDuplicateHeaders?: boolean;
   maxHeadersCount?: number | null;
@@ -196,6 +199,7 @@ export class Server extends EventEmitter {
       maxUrlLength: maxHeaderSize,
       maxHeaderCount: NODE_DEFAULTS.maxHeadersCount,
       noDelay: options.noDelay,
+      highWaterMark: options.highWaterMark,
       requireHostHeader: options.requireHostHeader,
       forwardExpectations: true,
       nodeCompat: true,
@@ -398,12 +402,19 @@ export class Server extends EventEmitter {
     return this;
   }
 
-  /** The engine's listening socket lives on node's loop; these keep node's Server API shape. */
+  /** As node's: whether the listening socket keeps the process alive (open connections always do). */
   ref(): this {
+    this.native.ref();
     return this;
   }
   unref(): this {
+    this.native.unref();
     return this;
+  }
+
+  /** As node's: `await using server = createServer(...)` closes it (rejecting as close() does). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return promisify(this.close).call(this);
   }
 
   // node's timeout properties keep whatever they are given; the engine gets timeoutValue()'s reading.

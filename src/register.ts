@@ -10,7 +10,7 @@ import http2 = require('node:http2');
 import https = require('node:https');
 import { syncBuiltinESMExports } from 'node:module';
 import { IncomingMessage, ServerResponse } from '../compat/node-exports';
-import { createServer, type RequestListener, type ServerOptions } from '../compat/server';
+import { createServer, Server as PyreServer, type RequestListener, type ServerOptions } from '../compat/server';
 
 /** Options of node's createServer that only node's own server implements. */
 const NODE_ONLY_OPTIONS = ['IncomingMessage', 'ServerResponse', 'key', 'cert', 'pfx'];
@@ -24,17 +24,35 @@ function warnOnce(what: string): void {
 
 const nodeCreateServer = http.createServer;
 
+/** The option only node's server implements, if `options` has one (it then stays node's). */
+function nodeOnlyOption(options: unknown, call: string): string | undefined {
+  if (typeof options !== 'object' || options === null) return undefined;
+  const nodeOnly = NODE_ONLY_OPTIONS.find((name) => name in options);
+  if (nodeOnly !== undefined) warnOnce(`${call} with the ${nodeOnly} option`);
+  return nodeOnly;
+}
+
 function pyreCreateServer(a?: ServerOptions | RequestListener, b?: RequestListener): unknown {
-  if (typeof a === 'object' && a !== null) {
-    const nodeOnly = NODE_ONLY_OPTIONS.find((name) => name in a);
-    if (nodeOnly !== undefined) {
-      warnOnce(`http.createServer with the ${nodeOnly} option`);
-      return nodeCreateServer(a as http.ServerOptions, b);
-    }
-    return createServer(a, b);
-  }
+  if (nodeOnlyOption(a, 'http.createServer') !== undefined) return nodeCreateServer(a as http.ServerOptions, b);
+  if (typeof a === 'object' && a !== null) return createServer(a, b);
   return createServer(a ?? (b as RequestListener));
 }
+
+const NodeServer = http.Server;
+
+/**
+ * `http.Server`, called with or without `new` (node allows both) and subclassed with `extends`:
+ * a Pyre server (node's, for node-only options). `instanceof http.Server` holds for both kinds.
+ */
+const PyreServerExport = function Server(this: unknown, a?: ServerOptions | RequestListener, b?: RequestListener): object {
+  const target = new.target as unknown as (new (...args: unknown[]) => object) | undefined;
+  if (nodeOnlyOption(a, 'new http.Server') !== undefined) return Reflect.construct(NodeServer, [a, b], target ?? NodeServer);
+  const args = typeof a === 'function' ? [{}, a] : [a ?? {}, b];
+  return Reflect.construct(PyreServer, args, target ?? (PyreServerExport as unknown as typeof PyreServer));
+};
+PyreServerExport.prototype = PyreServer.prototype;
+Object.setPrototypeOf(PyreServerExport, PyreServer);
+Object.defineProperty(PyreServerExport, Symbol.hasInstance, { value: (value: unknown) => value instanceof PyreServer || value instanceof NodeServer });
 
 function leaveToNode<F extends (...args: never[]) => unknown>(what: string, create: F): F {
   return ((...args: Parameters<F>) => {
@@ -44,6 +62,7 @@ function leaveToNode<F extends (...args: never[]) => unknown>(what: string, crea
 }
 
 (http as { createServer: unknown }).createServer = pyreCreateServer;
+(http as { Server: unknown }).Server = PyreServerExport;
 (http as { IncomingMessage: unknown }).IncomingMessage = IncomingMessage;
 (http as { ServerResponse: unknown }).ServerResponse = ServerResponse;
 (https as { createServer: unknown }).createServer = leaveToNode('https.createServer', https.createServer);

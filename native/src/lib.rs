@@ -293,6 +293,15 @@ unsafe extern "C" fn server_watch(env: napi_sys::napi_env, info: napi_sys::napi_
     undefined(env)
 }
 
+/// serverRef(server, keepAlive): node's server.ref() (true) and unref() (false).
+unsafe extern "C" fn server_ref(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
+    let a = Args::<2>::get(env, info);
+    if let Some(s) = server::server(a.u32(0)) {
+        s.set_ref(a.bool(1));
+    }
+    undefined(env)
+}
+
 unsafe extern "C" fn server_destroy(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     server::destroy_server(a.u32(0));
@@ -570,6 +579,7 @@ const EXPORTS: &[(&str, RawFn)] = &[
     ("serverSetLimits", server_set_limits),
     ("serverDestroy", server_destroy),
     ("serverWatch", server_watch),
+    ("serverRef", server_ref),
     ("respond", respond),
     ("writeHead", write_head),
     ("write", write),

@@ -42,6 +42,9 @@ pub struct Server {
     stopped: bool,
     /// Accepting is suspended because the process ran out of file descriptors.
     accept_paused: bool,
+    /// unref() was called: the listening socket does not keep the process alive (its
+    /// connections still do, as node's sockets do).
+    unref: bool,
     destroy_requested: bool,
     /// The connection events JavaScript asked for (`watch` bits).
     pub watching: u32,
@@ -207,10 +210,28 @@ impl Server {
         unsafe {
             uv::uv_poll_init_socket(self.lp, listener.poll, listener.socket);
             uv::uv_poll_start(listener.poll, uv::READABLE, on_accept);
+            if self.unref {
+                uv::uv_unref(listener.poll);
+            }
         }
         self.listener = Some(listener);
         self.stopped = false;
         self.start_sweep(self.limits.sweep_interval());
+    }
+
+    /// node's server.ref()/unref(): whether the listening socket keeps the process alive.
+    pub fn set_ref(&mut self, keep_alive: bool) {
+        self.unref = !keep_alive;
+        if let Some(l) = &self.listener {
+            // SAFETY: the listener's handle is live while `listener` is Some.
+            unsafe {
+                if keep_alive {
+                    uv::uv_ref(l.poll);
+                } else {
+                    uv::uv_unref(l.poll);
+                }
+            }
+        }
     }
 
     fn start_sweep(&mut self, interval: u64) {
@@ -381,6 +402,7 @@ pub fn create_server(lp: *mut uv::Loop, limits: Limits, callbacks: Callbacks) ->
         sweep: std::ptr::null_mut(),
         stopped: false,
         accept_paused: false,
+        unref: false,
         destroy_requested: false,
         watching: 0,
         logging: e.access_log.is_some(),

@@ -46,6 +46,7 @@ sys::host_functions! {
     pub fn uv_check_start(handle: *mut Handle, cb: HandleCb) -> c_int;
     pub fn uv_close(handle: *mut Handle, cb: HandleCb);
     pub fn uv_unref(handle: *mut Handle);
+    pub fn uv_ref(handle: *mut Handle);
     pub fn uv_now(lp: *const Loop) -> u64;
 }
 

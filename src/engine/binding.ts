@@ -212,6 +212,8 @@ export interface Binding {
   serverDestroy(server: number): void;
   /** Which connection events (ConnectionEvents bits) the server's callbacks hear of. */
   serverWatch(server: number, events: number): void;
+  /** node's server.ref() (true) / unref() (false): whether the listening socket keeps the process alive. */
+  serverRef(server: number, keepAlive: boolean): void;
 
   /**
    * A complete response in one call. `status` may carry StatusOption bits. `reason` undefined:

@@ -1,7 +1,7 @@
 // The fast-path server: binds the engine to a handler that receives one Exchange per request.
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
-import { getSystemErrorMap } from 'node:util';
+import { getSystemErrorMap, promisify } from 'node:util';
 import { type AbortReason, binding, COMMON_METHODS, type ConnectionEvents, type ListenResult, type NativeCallbacks, RequestFlags } from './binding';
 import { Exchange } from './exchange';
 import { takeInheritedListener } from './inherited-listener';
@@ -219,6 +219,23 @@ export class NativeServer extends EventEmitter {
 
   closeAllConnections(): void {
     binding.serverCloseAll(this.id);
+  }
+
+  /** As node's server.unref(): the listening socket no longer keeps the process alive (open connections still do). */
+  unref(): this {
+    binding.serverRef(this.id, false);
+    return this;
+  }
+
+  /** Undoes unref(). */
+  ref(): this {
+    binding.serverRef(this.id, true);
+    return this;
+  }
+
+  /** `await using server = serve(...)`: close() (idle connections at once, busy ones after their response). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return promisify(this.close).call(this);
   }
 
   get connections(): number {
