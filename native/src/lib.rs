@@ -248,10 +248,11 @@ unsafe fn throw_errno<const N: usize>(a: &Args<N>, error: sys::Error, syscall: &
     ptr::null_mut()
 }
 
+/// serverStopListening(server, graceMs)
 unsafe extern "C" fn server_stop_listening(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
-    let a = Args::<1>::get(env, info);
+    let a = Args::<2>::get(env, info);
     if let Some(s) = server::server(a.u32(0)) {
-        s.stop_listening();
+        s.stop_listening(a.f64(1).max(0.0) as u64);
     }
     undefined(env)
 }

@@ -239,7 +239,9 @@ impl Server {
         unsafe { uv::uv_timer_start(self.sweep, on_sweep, interval, interval) };
     }
 
-    pub fn stop_listening(&mut self) {
+    /// Stops accepting; `grace_ms` is how long an idle keep-alive connection just answered may
+    /// still bring a request (Conn::server_stopped).
+    pub fn stop_listening(&mut self, grace_ms: u64) {
         self.stopped = true;
         if let Some(l) = self.listener.take() {
             uv::close_with_socket(l.poll, l.socket);
@@ -253,12 +255,12 @@ impl Server {
         let mut graces = false;
         for &id in &self.conns {
             if let Some(c) = conn(id) {
-                graces |= c.server_stopped(now);
+                graces |= c.server_stopped(now, grace_ms);
             }
         }
         if graces {
             // Often enough that a grace ends on time, not at the next ordinary sweep.
-            self.start_sweep(crate::connection::REUSE_GRACE_MS / 4);
+            self.start_sweep((grace_ms / 4).max(1));
         }
         self.check_idle();
     }
@@ -422,7 +424,7 @@ pub fn create_server(lp: *mut uv::Loop, limits: Limits, callbacks: Callbacks) ->
 /// Frees a server once it has no connections (at once, or when its last one closes).
 pub fn destroy_server(id: u32) {
     let Some(server) = server(id) else { return };
-    server.stop_listening();
+    server.stop_listening(0);
     server.destroy_requested = true;
     if server.conns.is_empty() {
         free_server(id);

@@ -35,9 +35,20 @@ function inFlight(): number {
   return count;
 }
 
+/**
+ * How long a drain lets a keep-alive connection answered just before it bring one more request:
+ * a client on a busy machine can take well over close()'s 100 ms to send the request it is
+ * about to send, and a shutdown has seconds to spare.
+ */
+const DRAIN_GRACE_MS = 1000;
+
 /** Stops accepting everywhere; resolves once every connection is gone. */
 async function drain(): Promise<void> {
-  for (const server of openServers) if (server.listening) server.shutDown();
+  for (const server of openServers) {
+    if (!server.listening) continue;
+    server.closeGraceMs = DRAIN_GRACE_MS;
+    server.shutDown();
+  }
   while (openServers.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 

@@ -203,7 +203,7 @@ export interface Binding {
   /** Writes the access log's buffered lines now. */
   accessLogFlush(): void;
   /** Stops accepting (a unix socket's file is removed). Open connections go on. */
-  serverStopListening(server: number): void;
+  serverStopListening(server: number, graceMs: number): void;
   serverCloseIdle(server: number): void;
   serverCloseAll(server: number): void;
   serverConnectionCount(server: number): number;

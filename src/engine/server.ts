@@ -81,6 +81,12 @@ export class NativeServer extends EventEmitter {
    */
   owner: { close(): unknown } | null = null;
   /**
+   * @internal How long close() lets an idle keep-alive connection answered just before it bring
+   * the request its client may be writing (answered with Connection: close). Short, because a
+   * client that is merely idle holds 'close' back this long; `pyre serve` drains with a second.
+   */
+  closeGraceMs = 100;
+  /**
    * @internal A handler's throw becomes an uncaught exception (the process's 'uncaughtException';
    * the request stays unanswered), as node's own server leaves it, instead of a 500. The
    * drop-in sets it; the fast path and the framework contain errors.
@@ -202,7 +208,7 @@ export class NativeServer extends EventEmitter {
     if (this.bound === null) return this;
     this.bound = null;
     this.closing = true;
-    binding.serverStopListening(this.id);
+    binding.serverStopListening(this.id, this.closeGraceMs);
     binding.serverCloseIdle(this.id);
     return this;
   }

@@ -84,3 +84,16 @@ test('close() under steady keep-alive load: every request the client wrote is an
   expect(report.answered).toBe(report.written);
   expect(report.closes).toBeGreaterThan(0);
 });
+
+test('close() with a keep-alive client idle after its answer: closed after the 100 ms grace, not its keep-alive timeout', async () => {
+  const { server, port } = startServer((ex) => ex.respond(200, 'ok'), { keepAliveTimeout: 60_000 });
+  const client = await RawClient.connect(port);
+  client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+  await client.responses(1);
+  const started = Date.now();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const took = Date.now() - started;
+  expect(took).toBeGreaterThanOrEqual(50);
+  expect(took).toBeLessThan(1000);
+  await client.closedByServer();
+});

@@ -26,14 +26,6 @@ const MIN_READ: usize = 4096;
 /// How long a closing connection keeps draining the client's input so our last response is
 /// not destroyed by a reset.
 const LINGER_MS: u64 = 2000;
-/// When a server stops listening, an idle keep-alive connection whose last response went out
-/// less than this long ago is probably about to carry the client's next request (written, or
-/// being written, before the client could see a close): it gets until then for that request to
-/// arrive, and the request is answered with `Connection: close`. Older idle ones close at once.
-/// A second, not less: a client on a busy machine (a test runner sharing two cores) can take
-/// well over 100 ms to send the request it is about to send, and one whose request was cut has
-/// lost it; a truly idle connection waits at most this long at shutdown.
-pub const REUSE_GRACE_MS: u64 = 1000;
 /// Bits of a token that carry the request sequence number; the rest is the connection id.
 pub const SEQ_BITS: u32 = 20;
 const SEQ_MASK: u32 = (1 << SEQ_BITS) - 1;
@@ -130,7 +122,7 @@ pub struct Conn {
     /// The refused request whose answer a 'clientError' listener is choosing, while it runs.
     refusal: Option<Refusal>,
     /// Loop time until which a stopped server waits for this idle connection's next request
-    /// (REUSE_GRACE_MS); 0 when there is no such grace.
+    /// (the grace of server_stopped); 0 when there is no such grace.
     reuse_grace_until: u64,
     /// Our write side is shut (a raw exchange ended while the peer still sends).
     write_shut: bool,
@@ -404,19 +396,20 @@ impl Conn {
 
     /// The server stopped listening. Requests already received are answered and no more are
     /// read, except here: a request that has begun to arrive (read, or waiting in the kernel) is
-    /// read and answered, and a connection that went idle less than REUSE_GRACE_MS ago (or whose
-    /// last response is not even sent yet) waits that long for the client's
-    /// next request (both answered with Connection: close: the server is closing). Returns
-    /// whether the connection now waits in such a grace.
-    pub fn server_stopped(&mut self, now: u64) -> bool {
+    /// read and answered, and a connection that went idle less than `grace_ms` ago (or whose
+    /// last response is not even sent yet) waits that long for the client's next request: an
+    /// idle keep-alive connection just answered is probably about to carry one, written or being
+    /// written before the client could see a close (both are answered with Connection: close:
+    /// the server is closing). Returns whether the connection now waits in such a grace.
+    pub fn server_stopped(&mut self, now: u64, grace_ms: u64) -> bool {
         let between = self.queue.is_empty() && matches!(self.body, BodyState::None) && !self.stop_parsing && !self.switch_pending;
         if between && self.input_arriving() {
             return false;
         }
         // A response complete but not sent yet is one the client has not seen: its grace starts now.
         let idle_since = if self.unsent() > 0 { now } else { self.idle_since };
-        if between && self.next_seq > 0 && now < idle_since + REUSE_GRACE_MS {
-            self.reuse_grace_until = idle_since + REUSE_GRACE_MS;
+        if between && self.next_seq > 0 && now < idle_since + grace_ms {
+            self.reuse_grace_until = idle_since + grace_ms;
             return true;
         }
         self.stop_reading_requests();
