@@ -239,8 +239,8 @@ impl Server {
         unsafe { uv::uv_timer_start(self.sweep, on_sweep, interval, interval) };
     }
 
-    /// Stops accepting; `grace_ms` is how long an idle keep-alive connection just answered may
-    /// still bring a request (Conn::server_stopped).
+    /// Stops accepting; `grace_ms` is how long an idle keep-alive connection just answered, or
+    /// one just accepted, may still bring a request (Conn::server_stopped).
     pub fn stop_listening(&mut self, grace_ms: u64) {
         self.stopped = true;
         if let Some(l) = self.listener.take() {

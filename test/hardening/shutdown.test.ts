@@ -97,3 +97,30 @@ test('close() with a keep-alive client idle after its answer: closed after the 1
   expect(took).toBeLessThan(1000);
   await client.closedByServer();
 });
+
+test('close() just after a connection was accepted, before its first request arrived: the request is answered, with Connection: close', async () => {
+  // A client's connect() returns once the connection is queued, and its request follows; a
+  // server that stops at that moment has accepted a connection whose request is on its way.
+  const { server, port } = startServer((ex) => ex.respond(200, 'ok'));
+  const client = await RawClient.connect(port);
+  while (server.connections === 0) await delay(2);
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await delay(30);
+  client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+  const [response] = await client.closedByServer();
+  expect(response?.status).toBe(200);
+  expect(response.headers.connection).toBe('close');
+  await closed;
+});
+
+test('close() with a connection accepted that never sends a request: closed after the 100 ms grace', async () => {
+  const { server, port } = startServer((ex) => ex.respond(200, 'ok'));
+  const client = await RawClient.connect(port);
+  while (server.connections === 0) await delay(2);
+  const started = Date.now();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const took = Date.now() - started;
+  expect(took).toBeGreaterThanOrEqual(50);
+  expect(took).toBeLessThan(1000);
+  expect(await client.closedByServer()).toEqual([]);
+});

@@ -106,7 +106,8 @@ pub struct Conn {
     pub needs_process: bool,
     /// Listed in the engine's dirty list (output or work waiting for the next flush point).
     pub dirty: bool,
-    /// Loop time when the current head started arriving, and when the connection went idle.
+    /// Loop time when the current head started arriving, and when the connection went idle (its
+    /// accept, until a first request).
     head_start: u64,
     idle_since: u64,
     /// Loop time when the current request started (for requestTimeout).
@@ -396,11 +397,13 @@ impl Conn {
 
     /// The server stopped listening. Requests already received are answered and no more are
     /// read, except here: a request that has begun to arrive (read, or waiting in the kernel) is
-    /// read and answered, and a connection that went idle less than `grace_ms` ago (or whose
-    /// last response is not even sent yet) waits that long for the client's next request: an
-    /// idle keep-alive connection just answered is probably about to carry one, written or being
-    /// written before the client could see a close (both are answered with Connection: close:
-    /// the server is closing). Returns whether the connection now waits in such a grace.
+    /// read and answered, and a connection that went idle (or was accepted) less than `grace_ms`
+    /// ago, or whose last response is not even sent yet, waits that long for the client's next
+    /// request: an idle keep-alive connection just answered is probably about to carry one,
+    /// written or being written before the client could see a close, and a client that has just
+    /// connected is about to write its first (its connect() returned once the connection was
+    /// queued, before it was accepted). Both are answered with Connection: close: the server is
+    /// closing. Returns whether the connection now waits in such a grace.
     pub fn server_stopped(&mut self, now: u64, grace_ms: u64) -> bool {
         let between = self.queue.is_empty() && matches!(self.body, BodyState::None) && !self.stop_parsing && !self.switch_pending;
         if between && self.input_arriving() {
@@ -408,7 +411,7 @@ impl Conn {
         }
         // A response complete but not sent yet is one the client has not seen: its grace starts now.
         let idle_since = if self.unsent() > 0 { now } else { self.idle_since };
-        if between && self.next_seq > 0 && now < idle_since + grace_ms {
+        if between && now < idle_since + grace_ms {
             self.reuse_grace_until = idle_since + grace_ms;
             return true;
         }
