@@ -17,8 +17,13 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.kill()));
 });
 
+const SCRIPT = /a script that listens by itself/;
 const KINDS = [
-  ['script.js', 'script', /a script that listens by itself/],
+  ['script.js', 'script', SCRIPT],
+  ['express-listen.js', 'express-script', SCRIPT],
+  ['fastify-listen.js', 'fastify-script', SCRIPT],
+  ['koa-listen.js', 'koa-script', SCRIPT],
+  ['hapi-listen.js', 'hapi-script', SCRIPT],
   ['app.js', 'app', /a framework App from the default export/],
   ['setup.js', 'setup', /a framework setup\(app\)/],
   ['handler.js', 'handler', /a \(req, res\) handler from module\.exports/],
@@ -33,8 +38,9 @@ test.each(KINDS)('%s is served as %s and answers; SIGTERM stops it with exit 0',
   expect((await server.line(/^pyre: serving/)).input).toMatch(how);
   const answer = await getJson<{ pid: number; kind: string; pyre?: boolean }>(port);
   expect(answer).toMatchObject({ pid: server.child.pid, kind });
-  // The script's own http.createServer runs on Pyre (pyre-http/register).
-  if (kind === 'script') expect(answer.pyre).toBe(true);
+  // The script's own server (http.createServer, also inside Express, Fastify, Koa and hapi)
+  // runs on Pyre (pyre-http/register).
+  if (how === SCRIPT) expect(answer.pyre).toBe(true);
   server.signal('SIGTERM');
   expect(await server.exit()).toEqual({ code: 0, signal: null });
 });

@@ -46,6 +46,17 @@ test('--workers 2: both workers answer, connections spread over them', async () 
   expect(await server.exit()).toEqual({ code: 0, signal: null });
 });
 
+test.each(['express-listen.js', 'fastify-listen.js', 'hapi-listen.js'])('%s, a script that listens by itself, under --workers 2: each worker serves its slot\'s socket, both answer, SIGTERM exits 0', async (entry) => {
+  const { server, port, pids } = await start([entry, '--workers', '2']);
+  expect(pids).toHaveLength(2);
+  // Its listen(PORT) took the socket the primary made for the slot (no socket of its own).
+  expect(server.matching(/a socket of its own/)).toEqual([]);
+  const byPid = await answeringPids(port, 40);
+  expect([...byPid.keys()].sort()).toEqual([...pids].sort());
+  server.signal('SIGTERM');
+  expect(await server.exit()).toEqual({ code: 0, signal: null });
+});
+
 test('--workers auto starts as many workers as the CPUs this process may use', async () => {
   const { pids, server } = await start(['handler.js', '--workers', 'auto']);
   const { cpus, reason } = availableCpus();
