@@ -45,7 +45,7 @@ export const USAGE = `usage: pyre serve <entry> [options]
   --watch                  restart on file changes (development; one process)
 
 signals: SIGTERM/SIGINT drain and exit (a second SIGINT exits at once); SIGHUP replaces the
-workers one by one with no dropped request.`;
+workers one by one with no dropped request (in one process: reopens the access log file).`;
 
 function count(flag: string, text: string | undefined, min: number): number {
   const value = Number(text);

@@ -6,7 +6,7 @@ import cluster from 'node:cluster';
 import { binding } from '../engine/binding';
 import { INHERITED_LISTENER_ENV } from '../engine/inherited-listener';
 import { type AddressInfo, openServers } from '../engine/server';
-import { flushAccessLog, startAccessLog } from './access-log';
+import { flushAccessLog, reopenAccessLog, startAccessLog } from './access-log';
 import type { ServeOptions } from './args';
 import { EntryError, loadEntry, serveEntry } from './entry';
 import { type ToPrimary, type ToWorker, isMessage, listenFailure, say, urlOf } from './messages';
@@ -147,7 +147,17 @@ export async function runSupervisedWorker(settings: WorkerSettings): Promise<voi
 /** The one process, with no primary: it owns the signals and the graceful timeout itself. */
 export async function runAlone(settings: WorkerSettings): Promise<void> {
   const { options } = settings;
-  process.on('SIGHUP', () => say('SIGHUP: there are no workers to replace when serving in one process (start with --workers N to reload without downtime)'));
+  process.on('SIGHUP', () => {
+    let reopened: string | undefined;
+    try {
+      reopened = reopenAccessLog();
+    } catch (err) {
+      say(`SIGHUP: cannot reopen the access log: ${(err as Error).message}; it goes on to the file it had`);
+      return;
+    }
+    const log = reopened === undefined ? '' : `the access log is reopened (${reopened}); `;
+    say(`SIGHUP: ${log}there are no workers to replace when serving in one process (start with --workers N to reload without downtime)`);
+  });
   onShutdownSignals({
     drain(signal) {
       say(`${signal}: draining (${inFlight()} requests in flight, graceful timeout ${options.gracefulTimeoutSeconds} s)`);

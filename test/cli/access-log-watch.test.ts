@@ -31,6 +31,26 @@ test('--access-log FILE: one common-format line per request, written by the time
   lines.forEach((line, i) => expect(line).toMatch(new RegExp(String.raw`^127\.0\.0\.1 - - \[[^\]]+\] "GET /\?i=${i} HTTP/1\.1" 200 \d+$`)));
 });
 
+test.each([[[]], [['--workers', '1']]])('--access-log FILE rotated (renamed, then SIGHUP; %j): the lines before go to the renamed file, the ones after to a new file', async (extra) => {
+  const file = path.join(dir, 'access.log');
+  const server = pyre(['handler.js', '--port', '0', '--host', '127.0.0.1', `--access-log=${file}`, ...extra]);
+  const port = await server.port();
+  for (let i = 0; i < 3; i++) await getJson(port, `/before/${i}`);
+  // The engine writes its lines every 100 ms: wait until the last is in the file.
+  const deadline = Date.now() + 5000;
+  while (!(fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes('/before/2')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  fs.renameSync(file, `${file}.1`);
+  const from = server.lines.length;
+  server.signal('SIGHUP');
+  await server.line(extra.length === 0 ? /^pyre: SIGHUP: the access log is reopened/ : /^pyre: every worker queued for replacement has been replaced/, 15_000, from);
+  for (let i = 0; i < 2; i++) await getJson(port, `/after/${i}`);
+  server.signal('SIGTERM');
+  expect((await server.exit()).code).toBe(0);
+  const urls = (name: string): string[] => fs.readFileSync(name, 'utf8').trim().split('\n').map((line) => /"GET (\S+) /.exec(line)?.[1] ?? line);
+  expect(urls(`${file}.1`)).toEqual(['/before/0', '/before/1', '/before/2']);
+  expect(urls(file)).toEqual(['/after/0', '/after/1']);
+});
+
 test('--access-log to standard output with --access-log-format json, from two workers: whole lines', async () => {
   const server = pyre(['handler.js', '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--access-log', '--access-log-format', 'json']);
   const port = await server.port();
