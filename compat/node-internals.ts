@@ -46,6 +46,7 @@ export const nodeResponse = {
   writeContinue: http.ServerResponse.prototype.writeContinue as NodeMethod,
   addTrailers: http.OutgoingMessage.prototype.addTrailers as NodeMethod,
   _writeRaw: (http.OutgoingMessage.prototype as unknown as { _writeRaw: NodeMethod })._writeRaw,
+  _send: (http.OutgoingMessage.prototype as unknown as { _send: NodeMethod })._send,
 };
 
 export type OutHeaders = Record<string, [string, string | number | readonly string[]]>;

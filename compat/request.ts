@@ -184,11 +184,17 @@ export class PyreIncomingMessage {
       req._dumped = true;
       return;
     }
+    const reading = req._consuming || req._readableState.resumeScheduled;
     if (!req.complete) {
+      if (reading && req._pyreBody !== null) {
+        // Someone reads the body: as on node it flows on to its end (trailers included).
+        req._pyreBody.readBodyPastResponse();
+        return;
+      }
       req.complete = true;
       req.push(null);
     }
-    if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
+    if (!reading) req._dump();
   }
 }
 Object.setPrototypeOf(PyreIncomingMessage.prototype, IncomingMessage.prototype);

@@ -73,6 +73,8 @@ export class ResponseHead {
     readonly declaresFraming: boolean,
     /** Bytes at the end of `lines` that are the Connection lines added here (Date goes before them, as in node). */
     readonly connectionLines: number,
+    /** A Trailer field is among the fields: as in node, the body is then chunked, never given a length. */
+    readonly announcesTrailers: boolean,
   ) {
     this.id = fields === null ? TEXT_ONLY : UNREGISTERED;
   }
@@ -340,7 +342,7 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
   }
   return new ResponseHead(
     rememberable ? fields.slice(0, count) : null, flags, keepAliveTimeout, maxRequests, lines, last, keepsAlive, declaredLength, declaresFraming,
-    lines.length - fieldsLength,
+    lines.length - fieldsLength, hasTrailer,
   );
 }
 

@@ -203,7 +203,9 @@ export class PyreServerResponse {
     if (head.keepsAlive) res.shouldKeepAlive = true;
     const declaresFraming = head.declaresFraming;
     // end() before any header was sent: node knows the length, and so will the engine.
-    res.declaredLength = !declaresFraming && typeof res._contentLength === 'number' && res._hasBody ? res._contentLength : head.declaredLength;
+    res.declaredLength = !declaresFraming && !head.announcesTrailers && typeof res._contentLength === 'number' && res._hasBody
+      ? res._contentLength
+      : head.declaredLength;
     res.declaresFraming = declaresFraming;
     res.head = head;
     res._header = head.headerText(res.statusCode, res.statusMessage);
@@ -226,11 +228,25 @@ export class PyreServerResponse {
       if (this._hasBody) PyreServerResponse.startStream(this);
       return true;
     }
+    const body = toBody(chunk, encoding);
+    if (this.declaredLength !== -1) PyreServerResponse.countBody(this, byteLength(body, undefined), false);
     PyreServerResponse.startStream(this);
     (this.socket as unknown as PyreSocket).active();
-    const ok = this.exchange.write(toBody(chunk, encoding));
+    const ok = this.exchange.write(body);
     if (!ok) PyreServerResponse.awaitDrain(this);
     return ok;
+  }
+
+  /**
+   * Body bytes against the declared Content-Length: node's ERR_HTTP_CONTENT_LENGTH_MISMATCH (as
+   * with its strictContentLength) when they would pass it, or at the end fall short of it.
+   */
+  private static countBody(res: PyreServerResponse, length: number, last: boolean): void {
+    const state = res as unknown as { [kBytesWritten]: number };
+    const total = state[kBytesWritten] + length;
+    if (last ? total !== res.declaredLength : total > res.declaredLength) throw contentLengthMismatch(total, res.declaredLength);
+    // Not stored by end(): the response's last count needs no field of its own.
+    if (!last) state[kBytesWritten] = total;
   }
 
   /** A body write to a response that may have none: node's error when the server asked for it (rejectNonStandardBodyWrites). */
@@ -282,9 +298,9 @@ export class PyreServerResponse {
       (this as unknown as { _contentLength: number })._contentLength = length;
       this._implicitHeader();
     }
-    if (!this.streaming && this.declaredLength !== -1 && this._hasBody && !statusForbidsBody(this.statusCode)) {
+    if (this.declaredLength !== -1 && this._hasBody && !statusForbidsBody(this.statusCode)) {
       // node throws this with strictContentLength (and sends the broken message without it).
-      if (length !== this.declaredLength) throw contentLengthMismatch(length, this.declaredLength);
+      PyreServerResponse.countBody(this, length, true);
     }
     if (callback) this.once('finish', callback);
     this.finished = true;
@@ -342,6 +358,20 @@ export class PyreServerResponse {
     // As node's: nothing is written, and no callback called, once the connection is gone.
     if (this.destroyed) return false;
     this.exchange.writeRaw(typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : data);
+    if (callback) process.nextTick(callback);
+    return true;
+  }
+
+  /**
+   * node's lowest output call, which applications sometimes call themselves (`res._send('')` to
+   * push the head out): the head goes out, then `data` as-is.
+   */
+  _send(data: Chunk, encoding?: BufferEncoding | WriteCallback | null, callback?: WriteCallback): boolean {
+    if (this.exchange === undefined) return nodeResponse._send.call(this, data, encoding, callback) as boolean;
+    if (!this._header) this._implicitHeader();
+    if (!this.finished) PyreServerResponse.startStream(this);
+    if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
+    if (byteLength(data, encoding ?? undefined) > 0) return this._writeRaw(data, encoding, callback);
     if (callback) process.nextTick(callback);
     return true;
   }

@@ -226,6 +226,8 @@ export class Server extends EventEmitter {
       noDelay: options.noDelay,
       requireHostHeader: options.requireHostHeader,
       maxHeaderSize: options.maxHeaderSize,
+      insecureHTTPParser: options.insecureHTTPParser,
+      rejectNonStandardBodyWrites: options.rejectNonStandardBodyWrites,
     });
     this.on('newListener', (event: string | symbol, added: unknown) => {
       this.foreign.listenerAdded(event);

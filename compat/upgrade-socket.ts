@@ -54,6 +54,8 @@ export class UpgradeSocket extends Duplex {
     };
     // A FIN right behind the request is news at once, as on node, not once the listener answers.
     exchange.onpeerend = () => this.peerEnded();
+    // net.Socket's own 'end' listener, which libraries (and node's tests) count.
+    this.on('end', endOurSideUnlessHalfOpen);
   }
 
   /** As net.Socket's: bytes written so far, those still buffered in the stream included. */
@@ -161,6 +163,11 @@ export class UpgradeSocket extends Duplex {
     this.idleTimer = ms > 0 ? setTimeout(() => this.emit('timeout'), ms).unref() : null;
     return this;
   }
+}
+
+/** As net.Socket's: the peer's end ends our side too only if half-open connections are not allowed. */
+function endOurSideUnlessHalfOpen(this: UpgradeSocket): void {
+  if (!this.allowHalfOpen) this.end();
 }
 
 export interface UpgradeSocket extends InertSocketMethods {}

@@ -53,6 +53,10 @@ pub struct Exchange {
     /// as node hands a socket over; the peer's bytes keep arriving after the response ends,
     /// until the peer ends its side (`body_done`).
     pub raw: bool,
+    /// JavaScript reads the request body on after the response is complete (node's request
+    /// stays readable until its body ends unless it is dumped): the rest is delivered, not
+    /// discarded.
+    pub body_wanted: bool,
 }
 
 impl Exchange {
@@ -81,6 +85,7 @@ impl Exchange {
             sent: 0,
             started: 0,
             raw: false,
+            body_wanted: false,
         }
     }
 
@@ -108,6 +113,7 @@ impl Exchange {
         self.status = 0;
         self.sent = 0;
         self.raw = false;
+        self.body_wanted = false;
     }
 
     /// Fills the record from a parsed head whose bytes are `bytes`.
@@ -137,6 +143,6 @@ impl Exchange {
 
     /// JavaScript still expects callbacks for this exchange.
     pub fn live(&self) -> bool {
-        self.dispatched && (self.response != Response::Done || self.raw && !self.body_done)
+        self.dispatched && (self.response != Response::Done || (self.raw || self.body_wanted) && !self.body_done)
     }
 }

@@ -457,6 +457,15 @@ unsafe extern "C" fn trailers(env: napi_sys::napi_env, info: napi_sys::napi_call
     })
 }
 
+/// wantBody(token): the request body goes on to JavaScript after the response is complete.
+unsafe extern "C" fn want_body(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    if let Some((conn, seq)) = conn_of(a.f64(0)) {
+        conn.want_body(seq);
+    }
+    undefined(env)
+}
+
 unsafe extern "C" fn pause(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
     if let Some((conn, _)) = conn_of(a.f64(0)) {
@@ -589,6 +598,7 @@ const EXPORTS: &[(&str, RawFn)] = &[
     ("reset", reset),
     ("headerText", header_text),
     ("trailers", trailers),
+    ("wantBody", want_body),
     ("pause", pause),
     ("resume", resume),
     ("destroy", destroy),

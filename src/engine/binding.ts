@@ -237,6 +237,8 @@ export interface Binding {
   headerText(token: number): string | undefined;
   /** Trailer fields of a chunked body, flattened [name, value, ...]. */
   trailers(token: number): string[] | undefined;
+  /** The request body goes on to onData/onEnd after the response is complete (else the engine discards it). */
+  wantBody(token: number): void;
   pause(token: number): void;
   resume(token: number): void;
   /** Closes the exchange's connection at once. */

@@ -69,6 +69,8 @@ export class Exchange {
   private declare peerEnded: boolean;
   /** Switched with switchToRaw(): the peer's bytes keep coming after the response ends. */
   private declare raw: boolean;
+  /** readBodyPastResponse(): the body keeps coming after the response ends. */
+  private declare bodyPastResponse: boolean;
 
   constructor(
     /** @internal */ readonly token: number,
@@ -195,6 +197,21 @@ export class Exchange {
   }
   get onend(): (() => void) | null {
     return this.endListener;
+  }
+
+  /**
+   * @internal The drop-in: the request body keeps arriving after the response is complete, to
+   * its end (node's request stays readable while someone reads it; the engine would otherwise
+   * discard what is left).
+   */
+  readBodyPastResponse(): void {
+    if (this.ended || this.abortReason) return;
+    binding.wantBody(this.token);
+    this.bodyPastResponse = true;
+    if (!this.tracked) {
+      this.tracked = true;
+      this.owner.track(this.token, this);
+    }
   }
 
   /** Stop reading the connection (body backpressure). */
@@ -372,7 +389,7 @@ export class Exchange {
     if (this.flags & RequestFlags.Chunked) this.trailerCache = binding.trailers(this.token) ?? [];
     this.ended = true;
     this.maybeEnd();
-    if (this.raw && this.state === State.Finished && this.tracked) this.owner.release(this.token);
+    if ((this.raw || this.bodyPastResponse) && this.state === State.Finished && this.tracked) this.owner.release(this.token);
   }
 
   /** Calls the end listener once, after every queued chunk has been handed over. */
@@ -407,4 +424,4 @@ export class Exchange {
   }
 }
 
-Object.assign(Exchange.prototype, { onpeerend: null, peerEnded: false, raw: false });
+Object.assign(Exchange.prototype, { onpeerend: null, peerEnded: false, raw: false, bodyPastResponse: false });

@@ -354,16 +354,20 @@ impl Conn {
         let now = self.server().now();
         self.head_start = now;
         self.request_start = now;
-        let live = match self.find(seq) {
+        let (live, answered) = match self.find(seq) {
             Some(ex) => {
+                // Live before the body is done: one read past its response still hears the end.
+                let live = ex.live();
                 ex.body_done = true;
-                ex.live()
+                (live, ex.response == Response::Done)
             }
-            None => false,
+            None => (false, true),
         };
         if live {
             self.call_end(seq);
-        } else {
+        }
+        // A body read on past its response (Exchange::body_wanted) was what held the exchange.
+        if (!live || answered) && !self.closed {
             self.advance();
         }
     }

@@ -446,6 +446,13 @@ impl Conn {
         Ok((&ex.head, &ex.fields))
     }
 
+    /// The exchange's request body is delivered to its end even once the response is complete.
+    pub fn want_body(&mut self, seq: u32) {
+        if let Some(idx) = self.index_of(seq) {
+            self.queue[idx].body_wanted = true;
+        }
+    }
+
     pub fn trailers(&mut self, seq: u32) -> CallResult<&[u8]> {
         let idx = self.index_of(seq).ok_or("unknown or finished exchange")?;
         Ok(&self.queue[idx].trailers)
