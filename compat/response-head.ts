@@ -330,7 +330,10 @@ function buildHead(fields: readonly unknown[], count: number, flags: number, kee
   // As node: a 204 or 304 that says it is chunked cannot be, and the connection is not reused.
   const keepAlive = flags & ConnectionFlags.KeepAlive && !(chunked && flags & ConnectionFlags.NoContent);
   const fieldsLength = lines.length;
-  if (!hasConnection && !(flags & ConnectionFlags.RemovedConnection)) {
+  if (flags & ConnectionFlags.RemovedConnection) {
+    // As node: no Connection field at all, and the connection lasts only if it was to anyway.
+    if (!hasConnection && !keepAlive) last = true;
+  } else if (!hasConnection) {
     if (keepAlive && (declaredLength !== -1 || flags & ConnectionFlags.ChunkedByDefault)) {
       lines += 'Connection: keep-alive\r\n';
       const max = maxRequests > 0 ? `, max=${maxRequests}` : '';

@@ -72,6 +72,8 @@ interface OutgoingInternals {
   _expect_continue: boolean;
   _contentLength: number | null;
   _removedConnection: boolean;
+  _removedContLen: boolean;
+  _removedTE: boolean;
   _keepAliveTimeout: number;
   _maxRequestsPerSocket: number;
   _closed: boolean;
@@ -89,6 +91,8 @@ export class PyreServerResponse {
   private declare declaredLength: number;
   /** Content-Length or Transfer-Encoding came from the application's own fields. */
   private declare declaresFraming: boolean;
+  /** The body is close-delimited, as node sends it once both framing fields were removed. */
+  private declare untilClose: boolean;
   /** The engine's streamed response has begun (headers on the wire). */
   private declare streaming: boolean;
   private declare trailerFields: Record<string, string> | undefined;
@@ -203,10 +207,19 @@ export class PyreServerResponse {
     if (head.keepsAlive) res.shouldKeepAlive = true;
     const declaresFraming = head.declaresFraming;
     // end() before any header was sent: node knows the length, and so will the engine.
-    res.declaredLength = !declaresFraming && !head.announcesTrailers && typeof res._contentLength === 'number' && res._hasBody
-      ? res._contentLength
+    const lengthKnown = typeof res._contentLength === 'number';
+    // As node: without framing fields, an HTTP/1.0 client's body (unless it asked for chunks),
+    // or one that may be neither chunked nor given a length, ends with the connection.
+    const untilClose = !declaresFraming && res._hasBody
+      && (!res.useChunkedEncodingByDefault || res._removedTE && (res._removedContLen || head.announcesTrailers || !lengthKnown));
+    res.declaredLength = !declaresFraming && !untilClose && !head.announcesTrailers && !res._removedContLen && lengthKnown && res._hasBody
+      ? res._contentLength as number
       : head.declaredLength;
     res.declaresFraming = declaresFraming;
+    if (untilClose) {
+      res.untilClose = true;
+      res._last = true;
+    }
     res.head = head;
     res._header = head.headerText(res.statusCode, res.statusMessage);
   }
@@ -271,6 +284,7 @@ export class PyreServerResponse {
     const header = res._header as string;
     res.exchange.writeHeadBlock(
       head.statusIn(header), head.block(), res.declaresFraming ? -1 : res.declaredLength, head.messageIn(header), res.sendDate, head.connectionLines,
+      res.untilClose,
     );
   }
 
@@ -438,6 +452,7 @@ Object.assign(PyreServerResponse.prototype, {
   head: null,
   declaredLength: -1,
   declaresFraming: false,
+  untilClose: false,
   streaming: false,
   trailerFields: undefined,
 });

@@ -78,6 +78,8 @@ export class PyreSocket {
 
   // Constant for every socket here, so they live on the prototype (see the end of the file).
   declare readonly encrypted: boolean;
+  /** As net.Socket's: end() was called, or node's server would have called it (a last response is done). */
+  declare writableEnded: boolean;
   declare readonly writableLength: number;
   declare readonly writableCorked: number;
   declare readonly readableHighWaterMark: number;
@@ -149,6 +151,7 @@ export class PyreSocket {
     if (!this.writable) return this;
     if (data !== undefined) this.write(data, encoding);
     this.writable = false;
+    this.writableEnded = true;
     const response = this._httpMessage;
     if (response !== null && !response.headersSent) response.shouldKeepAlive = false;
     binding.endConnection(this.token);
@@ -214,8 +217,13 @@ export class PyreSocket {
   }
 
   /** @internal A response on the connection is complete: it no longer owns the socket. */
-  responded(response: object): void {
+  responded(response: EventEmitter & { _last: boolean }): void {
     if (this._httpMessage === response) this._httpMessage = null;
+    // The connection closes after this response: node's server ends the socket here.
+    if (response._last) {
+      this.writable = false;
+      this.writableEnded = true;
+    }
     this.unanswered--;
     if (this.idleTimer === null) return;
     if (this.unanswered > 0) this.idleTimer.refresh();
@@ -286,6 +294,7 @@ export class PyreSocket {
 Object.setPrototypeOf(PyreSocket.prototype, EventEmitter.prototype);
 Object.assign(PyreSocket.prototype, inertSocketMethods, {
   encrypted: false,
+  writableEnded: false,
   writableLength: 0,
   writableCorked: 0,
   readableHighWaterMark: NODE_HIGH_WATER_MARK,

@@ -321,6 +321,9 @@ const STATUS_RAW_HEAD: u32 = 1 << 19;
 /// Bits 20..28: how many bytes at the end of the block are the Connection lines the drop-in
 /// adds, which node writes after Date (see HeadParts::date_last).
 const STATUS_CONNECTION_LINES_SHIFT: u32 = 20;
+/// The body is close-delimited as the caller framed it (node's, its framing fields removed): no
+/// framing or Connection field is added, and the connection closes after it.
+const STATUS_UNTIL_CLOSE: u32 = 1 << 28;
 
 struct StatusWord {
     status: u16,
@@ -329,6 +332,7 @@ struct StatusWord {
     block_id: bool,
     raw: bool,
     connection_lines: usize,
+    until_close: bool,
 }
 
 fn split_status(word: u32) -> StatusWord {
@@ -339,6 +343,7 @@ fn split_status(word: u32) -> StatusWord {
         block_id: word & STATUS_BLOCK_ID != 0,
         raw: word & STATUS_RAW_HEAD != 0,
         connection_lines: (word >> STATUS_CONNECTION_LINES_SHIFT & 0xff) as usize,
+        until_close: word & STATUS_UNTIL_CLOSE != 0,
     }
 }
 
@@ -348,18 +353,18 @@ unsafe fn with_head<T>(
     a: &Args<5>,
     f: impl FnOnce(&ResponseHead) -> Result<T, &'static str>,
 ) -> Result<T, &'static str> {
-    let StatusWord { status, send_date, has_reason, block_id, raw, connection_lines } = split_status(a.u32(1));
+    let StatusWord { status, send_date, has_reason, block_id, raw, connection_lines, until_close } = split_status(a.u32(1));
     let given = has_reason.then(|| a.bytes(2, BytesArg::Reason));
     let reason = given.as_deref().unwrap_or(writer::status_phrase(status).as_bytes());
     if block_id {
         return blocks::with(a.u32(3), |block, &info| {
-            f(&ResponseHead { status, reason, block, info, send_date, raw: false, connection_lines })
+            f(&ResponseHead { status, reason, block, info, send_date, raw: false, connection_lines, until_close })
         })
         .unwrap_or(Err("unknown header block"));
     }
     let block = a.bytes(3, BytesArg::Head);
     let info = if raw { writer::BlockInfo::default() } else { writer::scan_block(&block)? };
-    f(&ResponseHead { status, reason, block: &block, info, send_date, raw, connection_lines })
+    f(&ResponseHead { status, reason, block: &block, info, send_date, raw, connection_lines, until_close })
 }
 
 /// respond(token, status, reason | undefined, head | blockId, body)
@@ -644,7 +649,8 @@ mod tests {
     fn status_word_carries_the_options() {
         let plain = split_status(200);
         assert!(plain.status == 200 && plain.send_date && !plain.has_reason && !plain.block_id);
-        let all = split_status(204 | STATUS_NO_DATE | STATUS_REASON | STATUS_BLOCK_ID);
-        assert!(all.status == 204 && !all.send_date && all.has_reason && all.block_id);
+        let all = split_status(204 | STATUS_NO_DATE | STATUS_REASON | STATUS_BLOCK_ID | STATUS_UNTIL_CLOSE | 0xff << STATUS_CONNECTION_LINES_SHIFT);
+        assert!(all.status == 204 && !all.send_date && all.has_reason && all.block_id && all.until_close && all.connection_lines == 0xff);
+        assert!(!plain.until_close);
     }
 }

@@ -64,14 +64,21 @@ export const enum StatusOption {
    * sent as is; the connection is raw both ways from then on (an upgrade or CONNECT request only).
    */
   RawHead = 0x80000,
+  /**
+   * Without framing fields in the block the body is close-delimited: the engine adds no framing
+   * or Connection field, and closes the connection after it (node's response whose framing
+   * fields were removed).
+   */
+  UntilClose = 0x10000000,
 }
 
 /**
  * The status argument of respond/writeHead: the code, with what the engine would otherwise have to
  * ask napi about the other arguments. A code that does not fit is sent as 0, which the engine refuses.
  */
-export function statusWord(status: number, block: string | number, reason: string | undefined, sendDate: boolean, connectionLines = 0): number {
+export function statusWord(status: number, block: string | number, reason: string | undefined, sendDate: boolean, connectionLines = 0, untilClose = false): number {
   let word = status >= 0 && status <= 0xffff ? status : 0;
+  if (untilClose) word |= StatusOption.UntilClose;
   if (!sendDate) word |= StatusOption.NoDate;
   if (reason !== undefined) word |= StatusOption.Reason;
   if (typeof block === 'number') word |= StatusOption.BlockId;

@@ -280,11 +280,15 @@ export class Exchange {
     this.writeHeadBlock(status, headerBlock(headers), contentLength, reason);
   }
 
-  /** Like writeHead(), with a caller-validated `block`, `sendDate` and `connectionLines` as for respondBlock(). */
-  writeHeadBlock(status: number, block: string | number, contentLength = -1, reason?: string, sendDate = true, connectionLines = 0): void {
+  /**
+   * Like writeHead(), with a caller-validated `block`, `sendDate` and `connectionLines` as for
+   * respondBlock(); `untilClose`: a block without framing fields makes the body close-delimited,
+   * with no framing or Connection field added (StatusOption.UntilClose).
+   */
+  writeHeadBlock(status: number, block: string | number, contentLength = -1, reason?: string, sendDate = true, connectionLines = 0, untilClose = false): void {
     if (this.abortReason) return;
     this.startResponse();
-    binding.writeHead(this.token, statusWord(status, block, reason, sendDate, connectionLines), reason, block, contentLength);
+    binding.writeHead(this.token, statusWord(status, block, reason, sendDate, connectionLines, untilClose), reason, block, contentLength);
     this.state = State.Streaming;
     // After a 101 (or a 2xx opening a CONNECT tunnel) the connection's raw input is this
     // exchange's body, until the peer ends it.

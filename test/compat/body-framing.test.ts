@@ -104,6 +104,42 @@ describe('response framing', () => {
     expect(pyre).toEqual(node);
   });
 
+  test.each<[string, (res: http.ServerResponse) => void]>([
+    ['Connection, Transfer-Encoding and Content-Length removed: close-delimited, no Connection field', (res) => {
+      res.removeHeader('connection');
+      res.removeHeader('transfer-encoding');
+      res.removeHeader('content-length');
+      res.removeHeader('date');
+      res.setHeader('date', 'coffee o clock');
+    }],
+    ['Content-Length removed: chunked', (res) => res.removeHeader('content-length')],
+    ['Transfer-Encoding removed, the length known: Content-Length', (res) => res.removeHeader('transfer-encoding')],
+    ['Transfer-Encoding removed before the head: close-delimited', (res) => {
+      res.removeHeader('transfer-encoding');
+      res.writeHead(200);
+    }],
+  ])('removeHeader: %s, the socket ended as on node', async (_name, prepare) => {
+    const [node, pyre] = await onBoth(async (make) => {
+      let ended: unknown;
+      const server = make((_req, res) => {
+        prepare(res);
+        const { socket } = res;
+        res.on('finish', () => {
+          ended = socket?.writableEnded;
+        });
+        res.end('beep boop\n');
+      });
+      const port = await listen(server);
+      const texts = [
+        await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', 300),
+        await rawExchange(port, 'GET / HTTP/1.0\r\n\r\n', 300),
+      ];
+      await closeServer(server);
+      return { texts, ended };
+    });
+    expect(pyre).toEqual(node);
+  });
+
   test('res._send() sends the head, then its bytes as they are', async () => {
     const [node, pyre] = await onBoth(async (make) => {
       const server = make((_req, res) => {

@@ -21,6 +21,9 @@ pub struct ResponseHead<'a> {
     pub raw: bool,
     /// Bytes at the end of `block` that are Connection lines node writes after Date.
     pub connection_lines: usize,
+    /// Without framing fields in `block`, the body is close-delimited and the engine adds neither
+    /// a framing nor a Connection field (node's response whose framing fields were removed).
+    pub until_close: bool,
 }
 
 /// Body pieces at least this large are sent as they are given rather than at the end of the
@@ -145,6 +148,8 @@ impl Conn {
                 return Err("Content-Length does not match the body");
             }
             BodyFraming::Length(n)
+        } else if head.until_close {
+            BodyFraming::UntilClose
         } else if let Some(n) = body_len {
             add_length = Some(n);
             BodyFraming::Length(n)
@@ -168,7 +173,7 @@ impl Conn {
             info: &info,
             add_length,
             add_chunked,
-            closing: ex.close_after && !switches,
+            closing: ex.close_after && !switches && !head.until_close,
             keep_alive_10: !ex.http11 && !ex.close_after,
             send_date: head.send_date,
             loop_ms,
