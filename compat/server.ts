@@ -300,9 +300,8 @@ export class Server extends EventEmitter {
     const socket = new UpgradeSocket(exchange, tunnel);
     const req = new PyreIncomingMessage(exchange, socket, this.requestOptions);
     req.upgrade = true;
-    // `head` is always empty: bytes read past the request's head wait in the engine until the
-    // answer, and after a 101 (a 2xx for CONNECT) arrive as the socket's first 'data'.
-    this.emit(event, req, socket, Buffer.alloc(0));
+    // As node: the bytes already read past the request are `head`; the socket's 'data' follows them.
+    this.emit(event, req, socket, exchange.takeHeldInput());
     return true;
   }
 

@@ -462,6 +462,12 @@ unsafe extern "C" fn trailers(env: napi_sys::napi_env, info: napi_sys::napi_call
     })
 }
 
+/// takeHeldInput(token) -> the bytes read past an upgrade or CONNECT request (Latin-1), now no longer input.
+unsafe extern "C" fn take_held_input(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
+    let a = Args::<1>::get(env, info);
+    on_conn(env, a.f64(0), |conn, seq| Ok(a.latin1_value(&conn.take_held_input(seq))))
+}
+
 /// wantBody(token): the request body goes on to JavaScript after the response is complete.
 unsafe extern "C" fn want_body(env: napi_sys::napi_env, info: napi_sys::napi_callback_info) -> napi_sys::napi_value {
     let a = Args::<1>::get(env, info);
@@ -604,6 +610,7 @@ const EXPORTS: &[(&str, RawFn)] = &[
     ("headerText", header_text),
     ("trailers", trailers),
     ("wantBody", want_body),
+    ("takeHeldInput", take_held_input),
     ("pause", pause),
     ("resume", resume),
     ("destroy", destroy),

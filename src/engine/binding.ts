@@ -244,6 +244,8 @@ export interface Binding {
   headerText(token: number): string | undefined;
   /** Trailer fields of a chunked body, flattened [name, value, ...]. */
   trailers(token: number): string[] | undefined;
+  /** The bytes read past an upgrade or CONNECT request awaiting its answer, as Latin-1 (taken: they are no longer input). */
+  takeHeldInput(token: number): string | undefined;
   /** The request body goes on to onData/onEnd after the response is complete (else the engine discards it). */
   wantBody(token: number): void;
   pause(token: number): void;

@@ -200,6 +200,16 @@ export class Exchange {
   }
 
   /**
+   * @internal The drop-in's `head` for 'upgrade' and 'connect': the bytes already read past the
+   * request (an upgrade or CONNECT awaiting its answer), taken out of the input: the raw stream's
+   * 'data' starts after them.
+   */
+  takeHeldInput(): Buffer {
+    const held = this.abortReason ? undefined : binding.takeHeldInput(this.token);
+    return held ? Buffer.from(held, 'latin1') : Buffer.alloc(0);
+  }
+
+  /**
    * @internal The drop-in: the request body keeps arriving after the response is complete, to
    * its end (node's request stays readable while someone reads it; the engine would otherwise
    * discard what is left).

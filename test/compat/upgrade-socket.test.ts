@@ -82,6 +82,27 @@ describe("the 'upgrade' socket beside node's", () => {
     expect(seen.pyre.result).toBe(seen.node.result);
   });
 
+  test('bytes sent right behind the request are `head`, what follows is \'data\'; \'end\' comes though nobody reads', async () => {
+    const seen = await onBothSides((log) => (_req, socket, head) => {
+      log.push(`head ${head.toString()}`);
+      socket.write(SWITCHED);
+      socket.on('end', () => {
+        log.push('end');
+        socket.end();
+      });
+      setTimeout(() => socket.on('data', (chunk: Buffer) => log.push(`data ${chunk.toString()}`)), 100);
+    }, async (port, log) => {
+      const client = connect(port, `${UPGRADE}first`);
+      await delay(50);
+      client.socket.end('second');
+      const ended = await client.ended;
+      for (let i = 0; i < 100 && !log.includes('end'); i++) await delay(10);
+      return ended;
+    });
+    expect(seen.node).toEqual({ log: ['head first', 'data second', 'end'], result: 'end' });
+    expect(seen.pyre).toEqual(seen.node);
+  });
+
   test("'end' comes at the peer's end though nobody reads, and end() after the 101 is a half-close", async () => {
     const seen = await onBothSides((log) => (_req, socket) => {
       socket.write(SWITCHED);

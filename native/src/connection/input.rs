@@ -144,6 +144,20 @@ impl Conn {
         }
     }
 
+    /// The bytes read past an upgrade or CONNECT request still awaiting its answer (node's `head`
+    /// argument), taken out of the input so they do not arrive again as the raw stream's first
+    /// bytes. Empty for any other exchange.
+    pub fn take_held_input(&mut self, seq: u32) -> Vec<u8> {
+        let held = self.switch_pending
+            && self.queue.back().is_some_and(|ex| ex.seq == seq && ex.upgrade && ex.response == Response::NotStarted);
+        if !held {
+            return Vec::new();
+        }
+        let bytes = self.unread().to_vec();
+        self.consume(bytes.len());
+        bytes
+    }
+
     /// Parses and dispatches everything buffered, as far as limits and pauses allow.
     pub fn process_input(&mut self) {
         self.needs_process = false;
